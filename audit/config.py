@@ -1,0 +1,55 @@
+"""The run configuration: a YAML file validated into a typed object; CLI flags override it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from audit.models.base import LoadOptions
+from audit.yamlfile import load_yaml_mapping, validate
+
+DEFAULT_MODEL = "packaged:smollm2-135m-instruct"
+
+
+class RunConfig(BaseModel):
+    """Everything that decides what a run measures; recorded verbatim in run.json."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = DEFAULT_MODEL
+    suites: list[str] = Field(default_factory=list, description="empty: every discovered suite")
+    profile: Literal["quick", "standard"] = "quick"
+    limit: int | None = Field(default=None, ge=1)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    dtype: str = "auto"
+    batch_size: int | Literal["auto"] = "auto"
+    out: Path = Path("reports")
+    run_id: str | None = None
+    country_iso_code: str = Field(default="USA", min_length=3, max_length=3)
+    seed: int = 1234
+    chat_template: Literal["auto", "on", "off"] = "auto"
+    num_fewshot: int | None = Field(default=None, ge=0)
+    intended_use: str = ""
+    trust_remote_code: bool = False
+    allow_pickle: bool = False
+
+    def load_options(self) -> LoadOptions:
+        return LoadOptions(device=self.device, batch_size=self.batch_size, dtype=self.dtype,
+                           trust_remote_code=self.trust_remote_code,
+                           allow_pickle=self.allow_pickle)
+
+    def use_chat_template(self) -> bool | None:
+        """True/False when forced; None lets each suite decide (generation suites use it)."""
+        return {"auto": None, "on": True, "off": False}[self.chat_template]
+
+
+def load_config(path: Path | None, overrides: dict[str, Any]) -> RunConfig:
+    """The config file (if any) with CLI overrides applied, validated as one object."""
+    data: dict[str, Any] = {}
+    node = None
+    if path is not None:
+        data, node = load_yaml_mapping(path, "run config")
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return validate(RunConfig, data, path or Path("<command line>"), "run config", node)

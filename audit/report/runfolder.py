@@ -1,0 +1,175 @@
+"""The run folder: the one contract between the engine and every renderer.
+
+`reports/<run-id>/` holds run.json, results.json, samples.jsonl, energy.json, the request
+cache that makes a run resumable (requests.jsonl), and on completion manifest.json (sha256 of
+every file). Every JSON file is written atomically (write to a temporary name, fsync, rename),
+so a reader never sees a half-written file, and is validated against its JSON Schema.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from audit.errors import RunFolderError
+from audit.integrity import sha256_file
+
+SCHEMA_VERSION = 1
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+SCHEMAS = {"run.json": "run.schema.json", "results.json": "results.schema.json",
+           "energy.json": "energy.schema.json"}
+REQUEST_CACHE = "requests.jsonl"
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """One of the packaged JSON Schemas (run, results, energy, sample)."""
+    return json.loads(files("audit.schemas").joinpath(name).read_text())
+
+
+def check_run_id(run_id: str) -> str:
+    """A run id is a plain folder name: no separators, no '..', so it cannot escape reports/."""
+    if not RUN_ID_PATTERN.match(run_id) or ".." in run_id:
+        raise RunFolderError(
+            f"invalid run id {run_id!r}",
+            fix="use letters, digits, '.', '_' and '-' only (no slashes, no '..').")
+    return run_id
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old or the new content, never a mix."""
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.chmod(temporary, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise RunFolderError(
+            f"cannot write {path}: {exc.strerror}",
+            fix="free disk space or choose a writable output directory with --out; results "
+                "computed so far are kept in the request cache and a rerun with --resume "
+                "continues.") from exc
+
+
+def _validate(name: str, document: dict[str, Any], path: Path) -> None:
+    schema = SCHEMAS.get(name)
+    if schema is None:
+        return
+    try:
+        jsonschema.validate(document, load_schema(schema))
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+        raise RunFolderError(f"{path} does not match its schema at {where}: {exc.message}",
+                             fix="the file was edited by hand or written by another tool; "
+                                 "restore it or rerun the audit.") from exc
+
+
+class RunFolder:
+    """Reading and writing one run folder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @classmethod
+    def create(cls, reports_dir: Path, run_id: str) -> RunFolder:
+        """A new, empty run folder under `reports_dir`; refuses to overwrite an existing one."""
+        folder = Path(reports_dir) / check_run_id(run_id)
+        try:
+            folder.mkdir(parents=True, exist_ok=False)
+        except FileExistsError as exc:
+            raise RunFolderError(f"run folder {folder} already exists",
+                                 fix="continue it with --resume, or choose another --run-id."
+                                 ) from exc
+        except OSError as exc:
+            raise RunFolderError(f"cannot create {folder}: {exc.strerror}",
+                                 fix="choose a writable output directory with --out.") from exc
+        return cls(folder)
+
+    @classmethod
+    def open(cls, reports_dir: Path, run: str) -> RunFolder:
+        """An existing run folder, by path or by run id under `reports_dir`."""
+        candidate = Path(run)
+        if not (candidate / "run.json").is_file():
+            candidate = Path(reports_dir) / check_run_id(run)
+        if not (candidate / "run.json").is_file():
+            raise RunFolderError(f"no run folder at {run!r} (looked for run.json)",
+                                 fix="give a run folder path or a run id under the reports "
+                                     "directory; `fm-audit show` lists runs.")
+        return cls(candidate)
+
+    def write_json(self, name: str, document: dict[str, Any]) -> None:
+        _validate(name, document, self.path / name)
+        atomic_write_text(self.path / name, json.dumps(document, indent=2, ensure_ascii=False,
+                                                       allow_nan=False) + "\n")
+
+    def read_json(self, name: str) -> dict[str, Any]:
+        path = self.path / name
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise RunFolderError(f"{path} is missing",
+                                 fix="the run did not finish; resume it with --resume.") from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise RunFolderError(f"{path} is not valid JSON: {exc}",
+                                 fix="restore the file or rerun the audit.") from exc
+        version = document.get("schema_version") if isinstance(document, dict) else None
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            raise RunFolderError(
+                f"{path} has schema version {version}, newer than this fm-audit "
+                f"understands ({SCHEMA_VERSION})",
+                fix="upgrade fm-audit to read this run.")
+        if not isinstance(document, dict):
+            raise RunFolderError(f"{path} is not a JSON object", fix="restore the file.")
+        _validate(name, document, path)
+        return document
+
+    def has(self, name: str) -> bool:
+        return (self.path / name).is_file()
+
+    def write_samples(self, records: list[dict[str, Any]]) -> None:
+        """Replace samples.jsonl (atomically) with `records`."""
+        text = "".join(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n" for r in records)
+        atomic_write_text(self.path / "samples.jsonl", text)
+
+    def iter_samples(self) -> Iterator[dict[str, Any]]:
+        path = self.path / "samples.jsonl"
+        if not path.exists():
+            return
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise RunFolderError(f"{path} line {number} is not valid JSON",
+                                         fix="restore the file or rerun the audit.") from exc
+
+    def write_manifest(self) -> None:
+        """sha256 of every file, so the evidence can be verified after the fact."""
+        entries = {p.name: sha256_file(p) for p in sorted(self.path.iterdir())
+                   if p.is_file() and p.name != "manifest.json" and not p.name.startswith(".")}
+        self.write_json("manifest.json", {"schema_version": SCHEMA_VERSION, "sha256": entries})
+
+
+def list_runs(reports_dir: Path) -> list[RunFolder]:
+    """Run folders under `reports_dir`, newest first."""
+    root = Path(reports_dir)
+    if not root.is_dir():
+        return []
+    runs = [RunFolder(p) for p in root.iterdir() if (p / "run.json").is_file()]
+    return sorted(runs, key=lambda r: r.path.stat().st_mtime, reverse=True)

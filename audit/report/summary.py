@@ -1,0 +1,56 @@
+"""A short plain-text summary of a run, for the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit.report.runfolder import RunFolder
+
+
+def format_value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "proportion":
+        return f"{100 * value:.1f}%"
+    return f"{value:.3g}"
+
+
+def headline_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, int]]:
+    """(suite, metric label, value, 95% CI, n) for every metric's overall (ungrouped) value."""
+    rows = []
+    for suite, entry in results["suites"].items():
+        info = entry["metric_info"]
+        for metric in entry["metrics"]:
+            if metric["group"]:
+                continue
+            meta = info.get(metric["metric"], {})
+            unit = meta.get("unit", "")
+            low, high = metric["ci_low"], metric["ci_high"]
+            ci = (f"[{format_value(low, unit)}, {format_value(high, unit)}]"
+                  if low is not None else "")
+            rows.append((suite, meta.get("label", metric["metric"]),
+                         format_value(metric["value"], unit), ci, metric["n"]))
+    return rows
+
+
+def summarise(folder: RunFolder) -> str:
+    """Status, model, headline metrics with CIs, and energy of a run."""
+    run = folder.read_json("run.json")
+    lines = [f"Run {run['run_id']} ({run['status']})", f"  folder: {folder.path}",
+             f"  model:  {run['model']['uri']} ({run['model'].get('parameters') or '?'} "
+             f"parameters, {run['model'].get('dtype')}, {run['model'].get('device')})"]
+    if run.get("error"):
+        lines.append(f"  error:  {run['error']}")
+    if folder.has("results.json"):
+        rows = headline_rows(folder.read_json("results.json"))
+        width = max((len(f"{r[0]} / {r[1]}") for r in rows), default=10)
+        lines.append("  results (95% CI):")
+        for suite, label, value, ci, n in rows:
+            lines.append(f"    {f'{suite} / {label}':<{width}}  {value:>7} {ci:<18} n={n}")
+    if folder.has("energy.json"):
+        energy = folder.read_json("energy.json")
+        total = sum(e["energy_kwh"] for e in energy["suites"].values()) * 1000
+        methods = {f"{k}: {v}" for e in energy["suites"].values() for k, v in e["method"].items()}
+        lines.append(f"  energy: {total:.3f} Wh in total ({', '.join(sorted(methods))}; "
+                     "CodeCarbon, may be off by up to ~40%)")
+    return "\n".join(lines)

@@ -1,0 +1,190 @@
+"""Run an audit: load the model, run each suite under an energy tracker, write the run folder.
+
+Each suite's samples, results and energy are written as soon as it finishes, and every chunk
+of model responses goes to the request cache first; `resume` reopens a run folder, skips the
+suites already written and replays cached responses, so nothing finished is computed twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import shlex
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from audit.config import RunConfig
+from audit.energy import ACCURACY_NOTE, track_energy
+from audit.environment import describe_environment
+from audit.errors import AuditError, DatasetError, RunFolderError
+from audit.execution import RequestCache, execute
+from audit.models.base import LoadedModel
+from audit.registry import load_model
+from audit.report.runfolder import REQUEST_CACHE, SCHEMA_VERSION, RunFolder
+from audit.suites.base import Suite, SuiteContext
+from audit.suites.discovery import available, select
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_run_id(model_uri: str) -> str:
+    """A readable, sortable, unique id: time plus the model name."""
+    name = model_uri.split(":", 1)[-1].rstrip("/").split("/")[-1]
+    safe = "".join(c if c.isalnum() or c in "._-" else "-" for c in name)[:60].strip("-.")
+    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{safe or 'model'}"
+
+
+def seed_everything(seed: int) -> None:
+    """Fix every random generator a suite or model might touch."""
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def suite_limit(suite: Suite, config: RunConfig) -> int | None:
+    """`--limit` wins; otherwise the profile's limit declared in the suite spec, if any."""
+    if config.limit is not None:
+        return config.limit
+    value = suite.spec.profiles.get(config.profile, {}).get("limit")
+    return int(value) if value is not None else None
+
+
+def _empty_results(run_id: str) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "run_id": run_id, "suites": {}}
+
+
+def _empty_energy() -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "tool": "codecarbon",
+            "accuracy_note": ACCURACY_NOTE, "suites": {}}
+
+
+def run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: RequestCache
+              ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """Run one suite; return its results entry, its energy entry and its sample records."""
+    context = SuiteContext(model=model, limit=suite_limit(suite, config), profile=config.profile,
+                           seed=config.seed, use_chat_template=config.use_chat_template(),
+                           num_fewshot=config.num_fewshot)
+    with track_energy(suite.name, config.country_iso_code) as meter:
+        samples = suite.build_samples(context)
+        if not samples:
+            raise DatasetError(f"suite {suite.name} has no items to run",
+                               fix="check its dataset files; an empty dataset cannot be audited.")
+        stats = execute(model.lm, samples, cache, model.tokenizer, label=suite.name)
+        suite.score(samples)
+        metrics = suite.metrics(samples)
+    correct = None
+    if suite.spec.correct_metric:
+        correct = sum(s.scores.get(suite.spec.correct_metric, 0.0) for s in samples)
+    spec = suite.spec
+    results = {
+        "family": spec.family,
+        "description": spec.description,
+        "n_samples": len(samples),
+        "limit": context.limit,
+        "limits": spec.limits,
+        "data": [d.model_dump() for d in spec.data],
+        "skipped": suite.skipped(),
+        "metric_info": {k: v.to_dict() for k, v in spec.metric_info().items()},
+        "metrics": [m.to_dict() for m in metrics],
+    }
+    energy = meter.record(stats.n_requests, stats.n_tokens or None, correct)
+    energy["n_executed"] = stats.n_executed
+    return results, energy, [s.to_dict(suite.name) for s in samples]
+
+
+def _start(config: RunConfig, suites: list[Suite], model: LoadedModel) -> RunFolder:
+    run_id = config.run_id or new_run_id(config.model)
+    folder = RunFolder.create(config.out, run_id)
+    folder.write_json("run.json", {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run_id,
+        "status": "running",
+        "created": _now(),
+        "finished": None,
+        "error": None,
+        "command": shlex.join(["fm-audit", *sys.argv[1:]]),
+        "config": config.model_dump(mode="json"),
+        "model": model.provenance.to_dict(),
+        "environment": describe_environment(),
+        "suites": [s.name for s in suites],
+        "data_sources": {s.name: [d.model_dump() for d in s.spec.data] for s in suites},
+    })
+    return folder
+
+
+def _set_status(folder: RunFolder, status: str, error: str | None = None) -> None:
+    run = folder.read_json("run.json")
+    run.update(status=status, error=error, finished=_now() if status != "running" else None)
+    folder.write_json("run.json", run)
+
+
+def run_audit(config: RunConfig) -> RunFolder:
+    """Run a new audit as configured and return its (complete) run folder."""
+    suites = select(config.suites or sorted(available()))
+    seed_everything(config.seed)
+    model = load_model(config.model, config.load_options())
+    folder = _start(config, suites, model)
+    return _run(folder, config, suites, model)
+
+
+def resume_audit(run: str, reports_dir: Path) -> RunFolder:
+    """Continue an interrupted run with its recorded configuration."""
+    folder = RunFolder.open(reports_dir, run)
+    recorded = folder.read_json("run.json")
+    if recorded["status"] == "complete":
+        raise RunFolderError(f"run {folder.run_id} is already complete",
+                             fix="start a new run instead of --resume.")
+    config = RunConfig.model_validate(recorded["config"])
+    suites = select(recorded["suites"])
+    seed_everything(config.seed)
+    model = load_model(config.model, config.load_options())
+    recorded_files = recorded["model"]["files"]
+    if recorded_files and model.provenance.fingerprint != recorded_files[0]["sha256"]:
+        raise RunFolderError(f"the weights of {config.model} changed since run {folder.run_id}",
+                             fix="start a new run; a resumed run must use identical weights.")
+    _set_status(folder, "running")
+    return _run(folder, config, suites, model)
+
+
+def _run(folder: RunFolder, config: RunConfig, suites: list[Suite], model: LoadedModel
+         ) -> RunFolder:
+    results = folder.read_json("results.json") if folder.has("results.json") \
+        else _empty_results(folder.run_id)
+    energy = folder.read_json("energy.json") if folder.has("energy.json") else _empty_energy()
+    samples = list(folder.iter_samples())
+    cache = RequestCache(folder.path / REQUEST_CACHE, model.provenance.fingerprint)
+    try:
+        for suite in suites:
+            if suite.name in results["suites"]:
+                log.info("Suite %s already complete in this run; skipping", suite.name)
+                continue
+            log.info("Running suite %s", suite.name)
+            suite_results, suite_energy, records = run_suite(suite, model, config, cache)
+            samples.extend(records)
+            results["suites"][suite.name] = suite_results
+            energy["suites"][suite.name] = suite_energy
+            folder.write_samples(samples)
+            folder.write_json("energy.json", energy)
+            folder.write_json("results.json", results)
+    except KeyboardInterrupt:
+        _set_status(folder, "failed", "interrupted by the user; continue with --resume")
+        raise
+    except AuditError as exc:
+        _set_status(folder, "failed", str(exc))
+        raise
+    except Exception as exc:
+        _set_status(folder, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    _set_status(folder, "complete")
+    folder.write_manifest()
+    return folder

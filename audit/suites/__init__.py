@@ -1,0 +1,1 @@
+"""The suites runtime: specs, discovery, and the base classes suites build on."""

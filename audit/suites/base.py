@@ -1,0 +1,122 @@
+"""The suite contract: a suite turns items into LM requests, then responses into scores.
+
+A suite never calls the model itself. It returns `Sample`s whose `requests` the runner executes
+in batches (across all samples of the suite), and it scores samples from their stored
+responses. Because scoring reads only what `samples.jsonl` keeps, a run can be rescored
+without the model.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from audit.metrics import MetricResult
+from audit.models.base import LoadedModel
+from audit.stats import estimate_mean
+from audit.suites.spec import SuiteSpec
+
+RequestKind = Literal["loglikelihood", "loglikelihood_rolling", "generate_until"]
+
+
+@dataclass
+class Request:
+    """One call to the LM: its kind and its lm-eval arguments."""
+
+    kind: RequestKind
+    args: tuple[Any, ...]
+
+    def key(self) -> str:
+        """Canonical text of the request, the key of the request cache."""
+        return json.dumps([self.kind, list(self.args)], sort_keys=True, ensure_ascii=False)
+
+
+@dataclass
+class Sample:
+    """One scored unit of a suite (an item), with its requests, responses and scores."""
+
+    id: str
+    requests: list[Request]
+    group: dict[str, str] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    responses: list[Any] | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self, suite: str) -> dict[str, Any]:
+        record = asdict(self)
+        record["suite"] = suite
+        record["requests"] = [{"kind": r.kind, "args": list(r.args)} for r in self.requests]
+        return record
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> Sample:
+        requests = [Request(r["kind"], tuple(r["args"])) for r in record["requests"]]
+        return cls(id=record["id"], requests=requests, group=record.get("group", {}),
+                   data=record.get("data", {}), responses=record.get("responses"),
+                   scores=record.get("scores", {}))
+
+
+@dataclass
+class SuiteContext:
+    """What a suite may know about the run when it builds its samples."""
+
+    model: LoadedModel | None
+    limit: int | None = None
+    profile: str = "quick"
+    seed: int = 1234
+    use_chat_template: bool | None = None
+    num_fewshot: int | None = None
+
+    def chat_enabled(self, default: bool) -> bool:
+        """Whether to apply the chat template: the user's choice, else the suite's default,
+        and never for a model without one."""
+        wanted = default if self.use_chat_template is None else self.use_chat_template
+        return bool(wanted and self.model is not None and self.model.provenance.chat_template)
+
+    def format_chat(self, user_message: str) -> str:
+        """The prompt for one user turn; generation suites use the chat template by default."""
+        if self.chat_enabled(default=True):
+            return self.model.lm.apply_chat_template(  # type: ignore[union-attr]
+                [{"role": "user", "content": user_message}], add_generation_prompt=True)
+        return user_message
+
+
+class Suite(ABC):
+    """A runnable suite. Subclasses build samples and score them."""
+
+    def __init__(self, spec: SuiteSpec) -> None:
+        self.spec = spec
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @abstractmethod
+    def build_samples(self, context: SuiteContext) -> list[Sample]:
+        """The suite's samples with their LM requests (no responses yet)."""
+
+    @abstractmethod
+    def score(self, samples: list[Sample]) -> None:
+        """Fill `sample.scores` from `sample.responses` for every sample."""
+
+    def metrics(self, samples: list[Sample]) -> list[MetricResult]:
+        """Mean of each declared per-sample score, overall and per group; override for more."""
+        results: list[MetricResult] = []
+        for metric in self.spec.metrics:
+            scored = [s for s in samples if metric in s.scores]
+            if not scored:
+                continue
+            results.append(MetricResult.from_estimate(
+                metric, estimate_mean([s.scores[metric] for s in scored])))
+            for dimension in self.spec.group_by:
+                for value in sorted({s.group.get(dimension) for s in scored} - {None}):
+                    members = [s.scores[metric] for s in scored if s.group.get(dimension) == value]
+                    results.append(MetricResult.from_estimate(
+                        metric, estimate_mean(members), {dimension: value}))
+        return results
+
+    def skipped(self) -> list[dict[str, str]]:
+        """Parts of the suite that could not run, each with its reason (reported, never hidden)."""
+        return []

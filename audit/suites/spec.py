@@ -1,0 +1,73 @@
+"""The suite spec: the `suite.yaml` in each suite folder, validated into a typed object."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from audit.metrics import MetricInfo
+from audit.yamlfile import load_model_file
+
+SPEC_FILE = "suite.yaml"
+
+
+class MetricSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    description: str
+    formula: str
+    unit: str = "proportion"
+    better: Literal["higher", "lower", "target"] = "higher"
+    target: float | None = None
+    family: str = "accuracy"
+    implementation: str = ""
+    limits: str = ""
+
+
+class DataSource(BaseModel):
+    """Where a suite's items come from: enough to cite and re-fetch them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    source: str
+    version: str = ""
+    licence: str
+    citation: str = ""
+    url: str = ""
+    sha256: str = ""
+
+
+class SuiteSpec(BaseModel):
+    """A suite: what it measures, how it runs and which metrics it reports."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = ""
+    family: Literal["capability", "bias", "multilingual", "misuse"]
+    description: str
+    kind: Literal["lm_eval", "python"]
+    tasks: list[str] = Field(default_factory=list)
+    implementation: str = ""
+    group_by: list[str] = Field(default_factory=list)
+    correct_metric: str | None = None
+    metrics: dict[str, MetricSpec]
+    data: list[DataSource] = Field(default_factory=list)
+    limits: str = ""
+    profiles: dict[str, dict[str, int | str | float | bool]] = Field(default_factory=dict)
+    directory: Path | None = Field(default=None, exclude=True)
+
+    def metric_info(self) -> dict[str, MetricInfo]:
+        return {name: MetricInfo(name=name, **spec.model_dump())
+                for name, spec in self.metrics.items()}
+
+
+def load_spec(folder: Path, name: str) -> SuiteSpec:
+    """Read and validate `folder/suite.yaml`; the suite's name is its path under `suites/`."""
+    spec = load_model_file(SuiteSpec, folder / SPEC_FILE, "suite spec")
+    spec.name = spec.name or name
+    spec.directory = folder
+    return spec

@@ -1,0 +1,35 @@
+"""Shared fixtures: the real SmolLM2 model and one small real run, each made once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audit.config import RunConfig
+from audit.models.base import LoadedModel, LoadOptions
+from audit.registry import load_model
+from audit.report.runfolder import RunFolder
+
+SMOLLM2 = "packaged:smollm2-135m-instruct"
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> LoadedModel:
+    """The real SmolLM2-135M-Instruct, loaded through the registry (fetched once, cached)."""
+    return load_model(SMOLLM2, LoadOptions(device="cpu"))
+
+
+@pytest.fixture(scope="session")
+def reports_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("reports")
+
+
+@pytest.fixture(scope="session")
+def small_run(reports_dir: Path) -> RunFolder:
+    """A complete run of the real engine on SmolLM2, a few items per suite."""
+    from audit.runner import run_audit
+
+    config = RunConfig(model=SMOLLM2, suites=["capability/core_mc"], limit=6, device="cpu",
+                       out=reports_dir, run_id="small-run")
+    return run_audit(config)

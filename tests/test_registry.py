@@ -1,0 +1,85 @@
+"""Model URIs: the real loading path, and every way a user can get it wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from audit.errors import ModelLoadError, UnknownModelError
+from audit.models.base import LoadOptions
+from audit.registry import load_model, schemes, split_uri
+
+
+def test_builtin_schemes_are_registered() -> None:
+    assert {"packaged", "hf", "gguf"} <= set(schemes())
+
+
+@pytest.mark.parametrize("uri", ["smollm2", ":x", "packaged:"])
+def test_malformed_uri_names_the_expected_form(uri: str) -> None:
+    with pytest.raises(UnknownModelError, match="scheme:target"):
+        split_uri(uri)
+
+
+def test_unknown_scheme_lists_known_schemes() -> None:
+    with pytest.raises(UnknownModelError) as caught:
+        load_model("nosuch:thing")
+    assert "packaged" in caught.value.fix and "fm_audit.models" in caught.value.fix
+
+
+def test_unknown_packaged_model_lists_catalogue() -> None:
+    with pytest.raises(UnknownModelError) as caught:
+        load_model("packaged:gpt-17")
+    assert "packaged:smollm2-135m-instruct" in caught.value.fix
+
+
+def test_missing_gguf_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="not found"):
+        load_model(f"gguf:{tmp_path / 'absent.gguf'}")
+
+
+def test_corrupt_gguf_file_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + b"\x00" * 64)
+    with pytest.raises(ModelLoadError, match="broken.gguf"):
+        load_model(f"gguf:{bad}", LoadOptions(device="cpu"))
+
+
+@pytest.mark.slow
+def test_truncated_safetensors_is_named(tmp_path: Path, smollm2) -> None:
+    from audit.models import packaged
+
+    source = packaged.converted_dir(packaged.lookup("smollm2-135m-instruct"))
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json"):
+        (tmp_path / name).write_bytes((source / name).read_bytes())
+    data = (source / "model.safetensors").read_bytes()
+    (tmp_path / "model.safetensors").write_bytes(data[: len(data) // 3])
+    with pytest.raises(ModelLoadError, match="could not load"):
+        load_model(f"hf:{tmp_path}", LoadOptions(device="cpu"))
+
+
+def test_pickle_weights_are_refused_by_default(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    (tmp_path / "pytorch_model.bin").write_bytes(b"not really a pickle")
+    with pytest.raises(ModelLoadError, match="allow-pickle"):
+        load_model(f"hf:{tmp_path}", LoadOptions(device="cpu"))
+
+
+@pytest.mark.slow
+def test_packaged_smollm2_loads_with_provenance(smollm2) -> None:
+    provenance = smollm2.provenance
+    assert provenance.architecture == "LlamaForCausalLM"
+    assert provenance.parameters == 134_515_008
+    assert provenance.files[0]["sha256"] == (
+        "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")
+    assert provenance.chat_template is True
+    assert provenance.device == "cpu" and provenance.dtype == "float32"
+
+
+@pytest.mark.slow
+def test_second_load_uses_the_verified_safetensors_copy(smollm2) -> None:
+    from audit.models import packaged
+
+    converted = packaged.converted_dir(packaged.lookup("smollm2-135m-instruct"))
+    assert converted is not None and (converted / "model.safetensors").is_file()
