@@ -22,9 +22,9 @@ import math
 import operator
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from audit.report.compare import group_label
 from audit.report.model import AREAS, GateResult, Light, RuleVerdict
@@ -35,44 +35,39 @@ from audit.yamlfile import load_model_file
 OPERATORS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 
 
-class _Rule(BaseModel):
+class Rule(BaseModel):
+    """One rule. `threshold` (default): `metric` `op` `threshold`, overall or for `group`
+    (`{language: "*"}` checks each language). `language_gap`: no value of group key `key` more
+    than `max_gap` behind the `reference` value of `metric`."""
+
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1)
+    kind: Literal["threshold", "language_gap"] = "threshold"
     description: str = ""
     suite: str = Field(default="*", description="suite name or glob, e.g. misuse/*")
     family: Literal["capability", "bias", "multilingual", "misuse"] | None = None
     metric: str = Field(min_length=1, description="metric name or glob")
     evidence: Literal["point", "interval"] = "point"
     severity: Literal["block", "warn"] = "block"
-
-
-class ThresholdRule(_Rule):
-    """A metric compared with a number, overall or per group (`{language: "*"}`: each)."""
-
-    kind: Literal["threshold"] = "threshold"
     group: dict[str, str] = Field(default_factory=dict)
-    op: Literal[">=", "<=", ">", "<"]
-    threshold: float
-
-
-class LanguageGapRule(_Rule):
-    """No group (language) more than `max_gap` behind the reference on a metric."""
-
-    kind: Literal["language_gap"]
+    op: Literal[">=", "<=", ">", "<"] | None = None
+    threshold: float | None = None
     key: str = "language"
     reference: str = "eng"
-    max_gap: float = Field(ge=0)
+    max_gap: float | None = Field(default=None, ge=0)
 
-
-def _rule_kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return str(value.get("kind", "threshold"))
-    return getattr(value, "kind", "threshold")
-
-
-Rule = Annotated[Annotated[ThresholdRule, Tag("threshold")]
-                 | Annotated[LanguageGapRule, Tag("language_gap")], Discriminator(_rule_kind)]
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> Rule:
+        if self.kind == "threshold" and (self.op is None or self.threshold is None):
+            raise ValueError("a threshold rule needs `op` and `threshold`")
+        if self.kind == "language_gap":
+            if self.max_gap is None:
+                raise ValueError("a language_gap rule needs `max_gap`")
+            if self.op is not None or self.threshold is not None or self.group:
+                raise ValueError("a language_gap rule takes `max_gap`, not `op`, `threshold` "
+                                 "or `group`")
+        return self
 
 
 class Policy(BaseModel):
@@ -100,7 +95,7 @@ def _points(value: float, unit: str) -> str:
     return f"{100 * value:.1f} points" if unit == "proportion" else f"{value:.3g}"
 
 
-def _suites(rule: _Rule, results: dict[str, Any]) -> list[str]:
+def _suites(rule: Rule, results: dict[str, Any]) -> list[str]:
     return [name for name, entry in results["suites"].items()
             if fnmatch.fnmatchcase(name, rule.suite)
             and (rule.family is None or entry["family"] == rule.family)]
@@ -113,7 +108,7 @@ def _group_matches(wanted: dict[str, str], group: dict[str, str]) -> bool:
                for k, pattern in wanted.items())
 
 
-def _judge(passes_point: bool, passes_interval: bool | None, rule: _Rule
+def _judge(passes_point: bool, passes_interval: bool | None, rule: Rule
            ) -> tuple[str, Light]:
     """Status and light: the interval decides under `evidence: interval`; a point pass whose
     interval crosses the threshold is amber (passes, but the data cannot rule out a failure)."""
@@ -124,7 +119,7 @@ def _judge(passes_point: bool, passes_interval: bool | None, rule: _Rule
     return "pass", "green" if passes_interval in (True, None) else "amber"
 
 
-def rule_area(rule: _Rule) -> str:
+def rule_area(rule: Rule) -> str:
     """The report area a rule belongs to: its family, else its suite pattern's first part."""
     if rule.family:
         return rule.family
@@ -132,7 +127,7 @@ def rule_area(rule: _Rule) -> str:
     return first if first in AREAS else ""
 
 
-def _not_evaluated(rule: _Rule, evidence: str, suite: str = "") -> RuleVerdict:
+def _not_evaluated(rule: Rule, evidence: str, suite: str = "") -> RuleVerdict:
     return RuleVerdict(rule=rule.id, description=rule.description, status="not evaluated",
                        light="grey", evidence=evidence, severity=rule.severity,
                        area=rule_area(rule), suite=suite, metric=rule.metric)
@@ -147,7 +142,7 @@ def _known(value: Any) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
-def evaluate_threshold(rule: ThresholdRule, results: dict[str, Any]) -> list[RuleVerdict]:
+def evaluate_threshold(rule: Rule, results: dict[str, Any]) -> list[RuleVerdict]:
     """One verdict per matching (suite, metric, group) value, or one 'not evaluated'."""
     compare = OPERATORS[rule.op]
     verdicts = []
@@ -181,7 +176,7 @@ def evaluate_threshold(rule: ThresholdRule, results: dict[str, Any]) -> list[Rul
     return verdicts
 
 
-def evaluate_gap(rule: LanguageGapRule, results: dict[str, Any]) -> list[RuleVerdict]:
+def evaluate_gap(rule: Rule, results: dict[str, Any]) -> list[RuleVerdict]:
     """One verdict per non-reference language: its shortfall against the reference."""
     verdicts = []
     for suite in _suites(rule, results):
@@ -235,7 +230,7 @@ def evaluate_policy(policy: Policy, results: dict[str, Any], path: Path | str = 
     """Every rule of `policy` against a run's results.json content."""
     verdicts: list[RuleVerdict] = []
     for rule in policy.rules:
-        if isinstance(rule, LanguageGapRule):
+        if rule.kind == "language_gap":
             verdicts.extend(evaluate_gap(rule, results))
         else:
             verdicts.extend(evaluate_threshold(rule, results))

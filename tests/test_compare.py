@@ -105,3 +105,23 @@ def test_compare_needs_two_runs(tmp_path: Path) -> None:
         compare_runs([base])
     with pytest.raises(RunFolderError, match="baseline index"):
         compare_runs([base, base], baseline=2)
+
+
+@pytest.mark.slow
+def test_compare_two_real_runs_pairs_their_items(small_run, reports_dir: Path) -> None:
+    """A second real run (chat template on: different prompts, same items) against the first."""
+    from audit.config import RunConfig
+    from audit.runner import run_audit
+
+    config = RunConfig.model_validate(dict(small_run.read_json("run.json")["config"],
+                                           run_id="small-run-chat", chat_template="on"))
+    chat = run_audit(config)
+    frame = deltas_frame(compare_runs([small_run, chat]))
+    overall = frame[(frame["metric"] == "acc") & (frame["group"] == "overall")].iloc[0]
+    assert overall["n_pairs"] == 6 and overall["method"] == PAIRED_MEAN
+    scores_a = [s["scores"]["acc"] for s in small_run.iter_samples()]
+    scores_b = [s["scores"]["acc"] for s in chat.iter_samples()]
+    assert overall["value_a"] == pytest.approx(np.mean(scores_a))
+    assert overall["delta"] == pytest.approx(np.mean(scores_b) - np.mean(scores_a))
+    assert overall["ci_low"] <= overall["delta"] <= overall["ci_high"]
+    assert any(group.startswith("subject=") for group in frame["group"])
