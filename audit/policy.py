@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from audit.report.compare import group_label
 from audit.report.model import AREAS, GateResult, Light, RuleVerdict
-from audit.report.summary import format_value
+from audit.report.summary import format_value, interval_text
 from audit.stats import Z95
 from audit.yamlfile import load_model_file
 
@@ -157,7 +157,7 @@ def evaluate_threshold(rule: Rule, results: dict[str, Any]) -> list[RuleVerdict]
             worst = low if rule.op in (">=", ">") else high
             interval_ok = compare(worst, rule.threshold) if _known(worst) else None
             status, light = _judge(compare(value, rule.threshold), interval_ok, rule)
-            ci = (f", 95% CI {format_value(low, unit)} to {format_value(high, unit)}"
+            ci = (f", 95% CI {interval_text(low, high, unit)}"
                   if _known(low) and _known(high) else "")
             evidence = (f"{suite} {entry['metric']} ({group_label(entry['group'])}) = "
                         f"{format_value(value, unit)}{ci}, n={entry['n']}; rule: {rule.op} "

@@ -41,7 +41,7 @@ from audit.report.model import (
 )
 from audit.report.redact import redacted, should_redact
 from audit.report.runfolder import RunFolder
-from audit.report.summary import format_value
+from audit.report.summary import format_value, interval_text
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,7 @@ def worst(lights: list[Light]) -> Light:
 def _ci_text(row: MetricRow) -> str:
     if row.ci_low is None or row.ci_high is None:
         return f"n={row.n}"
-    return (f"95% CI {format_value(row.ci_low, row.unit)} to "
-            f"{format_value(row.ci_high, row.unit)}, n={row.n}")
+    return f"95% CI {interval_text(row.ci_low, row.ci_high, row.unit)}, n={row.n}"
 
 
 def metric_rows(results: dict[str, Any], gate: GateResult | None) -> list[MetricRow]:
@@ -295,14 +294,16 @@ def _policy_clause(area: str, gate: GateResult | None) -> tuple[str, Light]:
         return ("No policy rule covers this area." if gate else "No policy was applied."), "grey"
     counts = {status: sum(v.status == status for v in verdicts)
               for status in ("pass", "fail", "warn", "not evaluated")}
-    text = f"Policy: {counts['pass']} of {len(verdicts)} checks pass"
+    evaluated = len(verdicts) - counts["not evaluated"]
+    parts = [f"{counts['pass']} of {evaluated} checks pass"] if evaluated else []
     failing = sorted({v.rule for v in verdicts if v.status == "fail"})
     if failing:
-        text += f"; failing: {', '.join(failing)}"
+        parts.append(f"failing: {', '.join(failing)}")
     if counts["warn"]:
-        text += f"; {counts['warn']} warning(s)"
+        parts.append(f"{counts['warn']} warning(s)")
     if counts["not evaluated"]:
-        text += f"; {counts['not evaluated']} not evaluated (metric not in this run)"
+        parts.append(f"{counts['not evaluated']} rule(s) not evaluated (metric not in this run)")
+    text = "Policy: " + "; ".join(parts)
     return text + ".", worst([v.light for v in verdicts])
 
 
@@ -367,8 +368,9 @@ def _energy_finding(energy: EnergySection | None) -> Finding:
                        "energy", AREA_MEANING["energy"])
     methods = sorted({r.method for r in energy.rows})
     per_request = [r.wh_per_1000_requests for r in energy.rows if r.wh_per_1000_requests]
-    rate = (f", {min(per_request):.3g} to {max(per_request):.3g} Wh per 1,000 requests"
-            if per_request else "")
+    spread = (f"{min(per_request):.3g}" if len(set(per_request)) == 1
+              else f"{min(per_request):.3g} to {max(per_request):.3g}")
+    rate = f", {spread} Wh per 1,000 requests" if per_request else ""
     return Finding("energy", "Energy",
                    f"The audit used {energy.total_wh:.3g} Wh ({energy.total_gco2e:.3g} g CO2e)"
                    f"{rate}; method: {'; '.join(methods)}. Estimates may be off by up to "

@@ -23,7 +23,7 @@ from audit.report.model import (
     Report,
     RunReport,
 )
-from audit.report.summary import format_value
+from audit.report.summary import direction_text, format_value, interval_text
 from audit.report.svg import render_svg
 
 LIGHT_WORDS = {"green": "meets policy", "amber": "uncertain or warning", "red": "fails policy",
@@ -64,15 +64,7 @@ def light(colour: Light) -> str:
 
 
 def _ci(row: MetricRow) -> str:
-    if row.ci_low is None or row.ci_high is None:
-        return "n/a"
-    return f"{format_value(row.ci_low, row.unit)} to {format_value(row.ci_high, row.unit)}"
-
-
-def _better(row: MetricRow) -> str:
-    if row.better == "target" and row.target is not None:
-        return f"target {format_value(row.target, row.unit)}"
-    return row.better
+    return interval_text(row.ci_low, row.ci_high, row.unit)
 
 
 def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None = None) -> str:
@@ -93,7 +85,8 @@ def _metric_table(rows: list[MetricRow], with_group: bool) -> str:
         cells = [e(r.suite), f'<span title="{e(r.description)}">{e(r.label)}</span>']
         if with_group:
             cells.append(e(", ".join(f"{k}={v}" for k, v in sorted(r.group.items()))))
-        cells += [e(format_value(r.value, r.unit)), e(_ci(r)), e(r.n), e(_better(r)),
+        cells += [e(format_value(r.value, r.unit)), e(_ci(r)), e(r.n),
+                  e(direction_text(r.better, r.target, r.unit)),
                   light(r.light) + (f"<br><span class='meta'>{e(r.verdict)}</span>"
                                     if r.verdict else "")]
         body.append(cells)

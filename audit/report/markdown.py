@@ -18,7 +18,7 @@ from audit.report.model import (
     Report,
     RunReport,
 )
-from audit.report.summary import format_value
+from audit.report.summary import direction_text, format_value, interval_text
 
 LIGHT_MARKS = {"green": "🟢 meets", "amber": "🟡 uncertain", "red": "🔴 fails", "grey": "⚪ —"}
 _PUNCTUATION = re.compile(r"([\\`*_\[\]()#!|~])")
@@ -40,9 +40,7 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def _ci(row: MetricRow) -> str:
-    if row.ci_low is None or row.ci_high is None:
-        return "n/a"
-    return f"{format_value(row.ci_low, row.unit)} to {format_value(row.ci_high, row.unit)}"
+    return interval_text(row.ci_low, row.ci_high, row.unit)
 
 
 def _metric_table(rows: list[MetricRow], with_group: bool) -> str:
@@ -53,8 +51,7 @@ def _metric_table(rows: list[MetricRow], with_group: bool) -> str:
         cells = [md(r.suite), md(r.label)]
         if with_group:
             cells.append(md(", ".join(f"{k}={v}" for k, v in sorted(r.group.items()))))
-        better = (f"target {format_value(r.target, r.unit)}"
-                  if r.better == "target" and r.target is not None else r.better)
+        better = direction_text(r.better, r.target, r.unit)
         cells += [md(format_value(r.value, r.unit)), md(_ci(r)), str(r.n), md(better),
                   LIGHT_MARKS[r.light] + (f" {md(r.verdict)}" if r.verdict else "")]
         body.append(cells)
