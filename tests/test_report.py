@@ -78,7 +78,7 @@ def test_sections_follow_the_families_and_languages_present(hostile) -> None:
     assert findings["multilingual"].light == "red"  # swh is 60 points behind English
     table = run.languages
     assert [(r.language, r.name, r.tier) for r in table.rows] == [
-        ("eng", "English", "high"), ("fra", "French", "high"), ("swh", "swh", "low")]
+        ("eng", "English", "high"), ("fra", "French", "high"), ("swh", "Swahili", "low")]
     assert table.rows[2].cells[0].value == pytest.approx(0.3)
     assert [c.model_cards for c in run.crosswalk][0] == "Metrics; Quantitative analyses"
     assert [s.heading for s in run.model_card][:2] == ["Model details", "Intended use"]

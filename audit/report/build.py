@@ -92,15 +92,17 @@ def metric_rows(results: dict[str, Any], gate: GateResult | None) -> list[Metric
 
 def _chart(title: str, rows: list[MetricRow], label_of, gate: GateResult | None,
            policy: Policy | None, caption: str = "") -> Chart:
+    """Bars for `rows`, with the target and the thresholds of rules that judged these rows."""
     first = rows[0]
+    judged = {(r.suite, r.metric, tuple(sorted(r.group.items()))) for r in rows}
     references: list[tuple[float, str]] = []
     if first.target is not None:
         references.append((first.target, "target"))
     for rule in policy.rules if policy else []:
         threshold = getattr(rule, "threshold", None)
-        if threshold is not None and any(v.rule == rule.id and v.metric == first.metric
-                                         and v.suite == first.suite
-                                         for v in (gate.verdicts if gate else [])):
+        if threshold is not None and any(
+                v.rule == rule.id and (v.suite, v.metric, tuple(sorted(v.group.items())))
+                in judged for v in (gate.verdicts if gate else [])):
             references.append((threshold,
                                f"policy {rule.op} {format_value(threshold, first.unit)}"))
     bars = [Bar(label=label_of(r), value=r.value, low=r.ci_low, high=r.ci_high, n=r.n,
@@ -216,13 +218,14 @@ def area_sections(results: dict[str, Any], rows: list[MetricRow],
 
 
 def language_name(code: str) -> str:
-    """English name of an ISO 639-3 language code where lingua knows it, else the code."""
-    try:
-        from lingua import IsoCode639_3, Language
+    """English name of an ISO 639-3 language code (from pycountry's ISO 639-3 table), or the
+    code itself when it is not a known code."""
+    import pycountry
 
-        return Language.from_iso_code_639_3(IsoCode639_3.from_str(code)).name.title()
-    except (ImportError, ValueError, AttributeError):
+    found = pycountry.languages.get(alpha_3=code.lower()) if len(code) == 3 else None
+    if found is None:
         return code
+    return found.name.replace(" (individual language)", "").replace(" (macrolanguage)", "")
 
 
 def language_table(rows: list[MetricRow], samples: dict[str, list[dict[str, Any]]]

@@ -71,10 +71,11 @@ def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None =
     """A table whose cells are already-escaped HTML."""
     numeric = numeric or set()
     head = "".join(f"<th>{e(h)}</th>" for h in headers)
+    thead = f"<thead><tr>{head}</tr></thead>" if any(headers) else ""
     body = "".join("<tr>" + "".join(
         f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
         for i, c in enumerate(row)) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table>{thead}<tbody>{body}</tbody></table>"
 
 
 def _metric_table(rows: list[MetricRow], with_group: bool) -> str:
