@@ -99,6 +99,55 @@ def test_derived_metric_uses_the_suite_statistic_or_says_unpaired(tmp_path: Path
     assert unpaired.ci_high - unpaired.ci_low == pytest.approx(2 * 1.96 * 0.1 * 2**0.5, rel=1e-3)
 
 
+ODDS_SUITE = '''
+from audit.suites.base import Suite
+
+
+class OddsSuite(Suite):
+    """Test double: a suite whose only job here is its derived-metric hook."""
+
+    def build_samples(self, context):
+        return []
+
+    def score(self, samples):
+        return None
+
+    def statistic(self, metric, group, samples):
+        hits = sum(s.scores["hit"] for s in samples)
+        return hits / (len(samples) - hits) if len(samples) > hits else None
+'''
+
+ODDS_SPEC = """
+family: bias
+description: odds test double
+kind: python
+implementation: suite.py:OddsSuite
+metrics:
+  hit: {label: Hit, description: d, formula: f}
+  ratio: {label: Hit odds, description: d, formula: f, unit: ratio, better: lower}
+"""
+
+
+def test_installed_suite_statistic_hook_is_used(tmp_path: Path, monkeypatch) -> None:
+    folder = tmp_path / "suites" / "bias" / "x"
+    folder.mkdir(parents=True)
+    (folder / "suite.yaml").write_text(ODDS_SPEC)
+    (folder / "suite.py").write_text(ODDS_SUITE)
+    monkeypatch.setenv("FM_AUDIT_SUITES", str(tmp_path / "suites"))
+
+    def run(run_id: str, hits: int):
+        samples = [sample("bias/x", str(i), {"hit": float(i < hits)}) for i in range(20)]
+        entry = suite_entry("bias", {"hit": info("Hit", "bias")}, samples)
+        entry["metrics"].append({"metric": "ratio", "value": hits / (20 - hits), "n": 20,
+                                 "stderr": None, "ci_low": None, "ci_high": None,
+                                 "ci_method": "none", "group": {}})
+        return write_run(tmp_path, run_id, {"bias/x": entry}, samples)
+
+    ratio = [d for d in compare_pair(run("a", 5), run("b", 10)) if d.metric == "ratio"][0]
+    assert ratio.method == PAIRED_STATISTIC
+    assert ratio.delta == pytest.approx(1.0 - 5 / 15)
+
+
 def test_compare_needs_two_runs(tmp_path: Path) -> None:
     base = _lang_run(tmp_path, "base", {"eng": 3}, n=5)
     with pytest.raises(RunFolderError, match="at least two runs"):

@@ -140,16 +140,21 @@ def _excerpt(text: str) -> str:
 
 
 def _response_text(record: dict[str, Any]) -> str:
-    """The model's answer in words: generated text, or each option's log-likelihood."""
+    """The model's answer in words: generated text, or each option's log-likelihood with the
+    correct option marked (when the sample records its index as `data.target`)."""
     responses = record.get("responses") or []
+    target = str((record.get("data") or {}).get("target", ""))
+    gold = int(target) if target.isdigit() else None
     parts = []
-    for request, response in zip(record.get("requests") or [], responses, strict=False):
+    for index, (request, response) in enumerate(
+            zip(record.get("requests") or [], responses, strict=False)):
         args = request.get("args") or []
         if request.get("kind") == "generate_until":
             parts.append(str(response))
         elif request.get("kind") == "loglikelihood" and isinstance(response, list):
-            continuation = args[1] if len(args) > 1 else ""
-            parts.append(f"{continuation.strip()!s}: log-likelihood {float(response[0]):.2f}")
+            continuation = str(args[1]).strip() if len(args) > 1 else ""
+            mark = " (correct answer)" if index == gold else ""
+            parts.append(f"{continuation}: log-likelihood {float(response[0]):.2f}{mark}")
         elif isinstance(response, (int, float)):
             parts.append(f"log-likelihood {float(response):.2f}")
         else:

@@ -217,7 +217,7 @@ def compare_pair(run_a: RunFolder, run_b: RunFolder, suites: Iterable[str] | Non
 
     `suites` restricts the comparison (names or glob patterns); `statistics` maps a suite to a
     function recomputing a derived metric from sample records (default: each installed suite's
-    `statistic` hook).
+    `statistic` hook, looked up only when a metric has no per-item scores).
     """
     results_a, results_b = run_a.read_json("results.json"), run_b.read_json("results.json")
     shared_suites = [s for s in results_a["suites"] if s in results_b["suites"]]
@@ -225,10 +225,15 @@ def compare_pair(run_a: RunFolder, run_b: RunFolder, suites: Iterable[str] | Non
         patterns = list(suites)
         shared_suites = [s for s in shared_suites
                          if any(fnmatch.fnmatchcase(s, p) for p in patterns)]
-    if statistics is None:
-        statistics = suite_statistics()
     samples_a, samples_b = index_samples(run_a), index_samples(run_b)
     reported_a, reported_b = _reported(results_a), _reported(results_b)
+    if statistics is None:
+        scored = {(suite, name) for index in (samples_a, samples_b)
+                  for suite, records in index.items() for record in records.values()
+                  for name in record.get("scores") or {}}
+        derived = any((suite, metric) not in scored for suite, metric, _ in
+                      (*reported_a, *reported_b) if suite in shared_suites)
+        statistics = suite_statistics() if derived else {}
     deltas: list[MetricDelta] = []
     for suite in shared_suites:
         info = {**results_a["suites"][suite]["metric_info"],
@@ -310,12 +315,11 @@ def compare_runs(runs: list[RunFolder], baseline: int = 0, suites: Iterable[str]
     if not 0 <= baseline < len(runs):
         raise RunFolderError(f"baseline index {baseline} is out of range for {len(runs)} runs",
                              fix=f"choose a baseline between 0 and {len(runs) - 1}.")
-    statistics = suite_statistics()
     suites = list(suites) if suites is not None else None
     deltas: list[MetricDelta] = []
     for index, run in enumerate(runs):
         if index != baseline:
-            deltas.extend(compare_pair(runs[baseline], run, suites, statistics))
+            deltas.extend(compare_pair(runs[baseline], run, suites))
     return deltas
 
 
