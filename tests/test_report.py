@@ -57,6 +57,11 @@ def test_model_output_is_escaped_in_html_and_markdown(hostile) -> None:
     assert "<script" not in text.lower() and "&lt;script&gt;" in text
     assert "](http" not in text and r"\[click here\]\(http://evil.example/steal\)" in text
     assert "<b>" not in text
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").enable("table").render(text)
+    assert "<script" not in rendered and "<a " not in rendered and "<b>" not in rendered
+    assert "&lt;script&gt;alert" in rendered and "[click here](http://evil" in rendered
 
 
 def test_harmful_outputs_are_redacted_everywhere_readable(hostile) -> None:
