@@ -98,13 +98,14 @@ def _chart(title: str, rows: list[MetricRow], label_of, gate: GateResult | None,
     references: list[tuple[float, str]] = []
     if first.target is not None:
         references.append((first.target, "target"))
+    labels = {r.metric: r.label for r in rows}
     for rule in policy.rules if policy else []:
-        threshold = getattr(rule, "threshold", None)
-        if threshold is not None and any(
-                v.rule == rule.id and (v.suite, v.metric, tuple(sorted(v.group.items())))
-                in judged for v in (gate.verdicts if gate else [])):
-            references.append((threshold,
-                               f"policy {rule.op} {format_value(threshold, first.unit)}"))
+        hits = [v for v in (gate.verdicts if gate else []) if v.rule == rule.id
+                and (v.suite, v.metric, tuple(sorted(v.group.items()))) in judged]
+        if rule.threshold is not None and hits:
+            which = f" ({labels[hits[0].metric]})" if len(labels) > 1 else ""
+            references.append((rule.threshold, f"policy{which} {rule.op} "
+                                                f"{format_value(rule.threshold, first.unit)}"))
     bars = [Bar(label=label_of(r), value=r.value, low=r.ci_low, high=r.ci_high, n=r.n,
                 light=r.light) for r in rows]
     return Chart(title=title, unit=first.unit, better=first.better, bars=bars,

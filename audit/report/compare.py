@@ -253,13 +253,13 @@ def compare_pair(run_a: RunFolder, run_b: RunFolder, suites: Iterable[str] | Non
                           family=meta.get("family", ""), target=meta.get("target"),
                           n_a=(reported_a.get(key) or {}).get("n", 0),
                           n_b=(reported_b.get(key) or {}).get("n", 0))
-            deltas.append(_compare_metric(common, key, shared_ids, items_a, items_b,
+            deltas.append(_compare_metric(common, shared_ids, items_a, items_b,
                                           reported_a.get(key), reported_b.get(key),
                                           statistics.get(suite)))
     return deltas
 
 
-def _compare_metric(common: dict[str, Any], key: tuple[Any, ...], shared_ids: list[str],
+def _compare_metric(common: dict[str, Any], shared_ids: list[str],
                     items_a: dict[str, dict[str, Any]], items_b: dict[str, dict[str, Any]],
                     reported_a: dict[str, Any] | None, reported_b: dict[str, Any] | None,
                     statistic: Statistic | None) -> MetricDelta:
@@ -281,16 +281,19 @@ def _compare_metric(common: dict[str, Any], key: tuple[Any, ...], shared_ids: li
                            delta=delta, ci_low=low, ci_high=high, n_pairs=len(scored),
                            method=PAIRED_MEAN)
     if statistic is not None and pairs and not _any_score(pairs, metric):
+        # The statistic sees every shared item (a group's value may need other groups, e.g.
+        # a language against English) and computes the value for `group` itself.
         def on(records: list[dict[str, Any]]) -> float | None:
             value = statistic(metric, group, records)
             return float(value) if _finite(value) else None
 
-        paired = paired_statistic_difference(on, [p[0] for p in pairs], [p[1] for p in pairs])
+        paired = paired_statistic_difference(on, [items_a[i] for i in shared_ids],
+                                             [items_b[i] for i in shared_ids])
         if paired is not None:
             value_a, value_b, low, high = paired
             return MetricDelta(**common, value_a=value_a, value_b=value_b,
                                delta=value_b - value_a, ci_low=low, ci_high=high,
-                               n_pairs=len(pairs), method=PAIRED_STATISTIC)
+                               n_pairs=len(shared_ids), method=PAIRED_STATISTIC)
     notes = [] if pairs else ["the runs share no scored items in this group"]
     value_a, value_b, delta, low, high = _unpaired(reported_a, reported_b)
     return MetricDelta(**common, value_a=value_a, value_b=value_b, delta=delta, ci_low=low,
