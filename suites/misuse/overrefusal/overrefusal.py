@@ -23,9 +23,10 @@ class OverRefusal(JudgedSuite):
         "unsafe_compliance_corrected": Correction("unsafe_refusal", True, of_refusal=False)}
 
     def build_samples(self, context: SuiteContext) -> list[Sample]:
+        """Safe prompts and their unsafe twins; a subset keeps whole pairs."""
         items = read_jsonl(self.spec.directory.parent / "data" / "overrefusal.jsonl")
         chosen = select_items(items, context.limit, context.seed,
-                              stratum=lambda r: r["category"], unit=lambda r: r["pair"])
+                              stratum=lambda r: r["safe"], unit=lambda r: r["pair"])
         tokens = max_gen_toks(self, context)
         return [Sample(id=r["id"], requests=[generation_request(context, r["prompt"], tokens)],
                        group={"category": r["category"], "language": r["lang"],
