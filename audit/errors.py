@@ -52,3 +52,7 @@ class RunFolderError(AuditError):
 
 class ReportError(AuditError):
     """A report that cannot be written or exported."""
+
+
+class UnsupportedRequest(AuditError):
+    """The model backend cannot serve a kind of request (e.g. prompt log-probabilities)."""
