@@ -79,7 +79,8 @@ def run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reques
         if not samples:
             raise DatasetError(f"suite {suite.name} has no items to run",
                                fix="check its dataset files; an empty dataset cannot be audited.")
-        stats = execute(model.lm, samples, cache, model.tokenizer, label=suite.name)
+        stats = execute(model.lm, samples, cache, model.tokenizer, label=suite.name,
+                        chunk_size=config.checkpoint_every)
         suite.score(samples)
         metrics = suite.metrics(samples)
     correct = None
@@ -92,7 +93,7 @@ def run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reques
         "n_samples": len(samples),
         "limit": context.limit,
         "limits": spec.limits,
-        "data": [d.model_dump() for d in spec.data],
+        "data": suite.data_sources(),
         "skipped": suite.skipped(),
         "metric_info": {k: v.to_dict() for k, v in spec.metric_info().items()},
         "metrics": [m.to_dict() for m in metrics],
@@ -117,7 +118,7 @@ def _start(config: RunConfig, suites: list[Suite], model: LoadedModel) -> RunFol
         "model": model.provenance.to_dict(),
         "environment": describe_environment(),
         "suites": [s.name for s in suites],
-        "data_sources": {s.name: [d.model_dump() for d in s.spec.data] for s in suites},
+        "data_sources": {s.name: s.data_sources() for s in suites},
     })
     return folder
 

@@ -149,15 +149,19 @@ class RunFolder:
         path = self.path / "samples.jsonl"
         if not path.exists():
             return
-        with open(path, encoding="utf-8") as handle:
+        with open(path, "rb") as handle:
             for number, line in enumerate(handle, 1):
                 if not line.strip():
                     continue
                 try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as exc:
+                    record = json.loads(line.decode("utf-8"))
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                     raise RunFolderError(f"{path} line {number} is not valid JSON",
                                          fix="restore the file or rerun the audit.") from exc
+                if not isinstance(record, dict):
+                    raise RunFolderError(f"{path} line {number} is not a JSON object",
+                                         fix="restore the file or rerun the audit.")
+                yield record
 
     def write_manifest(self) -> None:
         """sha256 of every file, so the evidence can be verified after the fact."""
