@@ -117,8 +117,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     policy_path = _policy_path(args.policy)
     policy = load_policy(policy_path) if policy_path else None
     report = build_report(folders, policy, str(policy_path or ""), baseline=args.baseline)
+    stem = args.name or ("report" if len(folders) == 1 else
+                         "report-vs-" + "-".join(f.run_id for f in folders[1:])[:100])
     written = write_report(report, Path(args.out) if args.out else folders[0].path,
-                           stem=args.name, pdf=args.pdf)
+                           stem=stem, pdf=args.pdf)
     print(f"HTML:     {written.html}\nMarkdown: {written.markdown}")
     if written.pdf:
         print(f"PDF:      {written.pdf}")
@@ -225,7 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--policy", help="policy YAML for traffic lights ('example': the "
                                          "shipped example)")
     report.add_argument("--out", help="output directory (default: the first run's folder)")
-    report.add_argument("--name", default="report", help="file name stem (default: report)")
+    report.add_argument("--name", help="file name stem (default: report, or report-vs-<runs> "
+                                       "for several runs)")
     report.add_argument("--pdf", action="store_true", help="also print a PDF (needs Chromium)")
     report.add_argument("--baseline", type=int, default=0,
                         help="index of the baseline run when comparing (default: 0)")

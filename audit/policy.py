@@ -33,6 +33,9 @@ from audit.stats import Z95
 from audit.yamlfile import load_model_file
 
 OPERATORS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+# Group keys that describe a group rather than narrow it (a language's resource tier travels
+# with its code), so `{language: "*"}` also matches `{language: fra, tier: high}`.
+DESCRIPTIVE_KEYS = frozenset({"tier"})
 
 
 class Rule(BaseModel):
@@ -102,7 +105,8 @@ def _suites(rule: Rule, results: dict[str, Any]) -> list[str]:
 
 
 def _group_matches(wanted: dict[str, str], group: dict[str, str]) -> bool:
-    if set(wanted) != set(group):
+    extra = set(group) - set(wanted)
+    if not set(wanted) <= set(group) or (extra and (not wanted or extra - DESCRIPTIVE_KEYS)):
         return False
     return all(pattern == "*" or fnmatch.fnmatchcase(group[k], pattern)
                for k, pattern in wanted.items())
@@ -185,7 +189,7 @@ def evaluate_gap(rule: Rule, results: dict[str, Any]) -> list[RuleVerdict]:
             meta = info.get(metric, {})
             unit, better = meta.get("unit", ""), meta.get("better", "higher")
             by_value = {m["group"][rule.key]: m for m in results["suites"][suite]["metrics"]
-                        if m["metric"] == metric and set(m["group"]) == {rule.key}
+                        if m["metric"] == metric and _group_matches({rule.key: "*"}, m["group"])
                         and _known(m["value"])}
             reference = by_value.pop(rule.reference, None)
             if reference is None or not by_value:
@@ -216,7 +220,7 @@ def evaluate_gap(rule: Rule, results: dict[str, Any]) -> list[RuleVerdict]:
                                             severity=rule.severity,
                                             area=results["suites"][suite]["family"],
                                             suite=suite, metric=metric,
-                                            group={rule.key: value_key}))
+                                            group=dict(entry["group"])))
     if not verdicts:
         verdicts.append(_not_evaluated(
             rule, f"no metric {rule.metric!r} grouped by {rule.key} with the reference "

@@ -32,3 +32,17 @@ def redact_sample(record: dict[str, Any]) -> dict[str, Any]:
         if isinstance(verdict, dict) and "evidence" in verdict:
             verdict["evidence"] = REDACTED
     return redacted
+
+
+def hidden_in_reports(record: dict[str, Any], family: str) -> bool:
+    """Whether a readable report must hide this sample's output: its `data.redact` flag when
+    the suite set one, and, failing safe, every output of a misuse-family suite that did not."""
+    flag = (record.get("data") or {}).get("redact")
+    if flag is not None:
+        return bool(flag)
+    return family == "misuse"
+
+
+def redaction_note(text: str) -> str:
+    """What a report shows instead of a hidden output: a note with its length only."""
+    return f"[redacted: harmful-request output, {len(text)} chars]"

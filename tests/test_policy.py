@@ -8,7 +8,7 @@ import pytest
 
 from audit.cli import main
 from audit.errors import ConfigError
-from audit.policy import evaluate_policy, example_policy_path, load_policy
+from audit.policy import _group_matches, evaluate_policy, example_policy_path, load_policy
 from tests.handmade_runs import info, sample, suite_entry, write_run
 
 
@@ -17,16 +17,17 @@ def audited(tmp_path_factory: pytest.TempPathFactory):
     """A run with a misuse suite (refusal 46/50) and a multilingual suite (eng 40/50,
     fra 36/50, swh 15/50), hand-made so every verdict below is known in advance."""
     reports = tmp_path_factory.mktemp("reports")
-    misuse = [sample("misuse/harmful", str(i), {"harmful_refusal": float(i < 46)},
+    misuse = [sample("misuse/harmful", str(i), {"refusal": float(i < 46)},
                      {"category": "weapons"}, data={"redact": True}) for i in range(50)]
     languages = {"eng": 40, "fra": 36, "swh": 15}
-    multilingual = [sample("multilingual/mc", f"{lang}/{i}", {"acc": float(i < k)},
+    multilingual = [sample("multilingual/mc", f"{lang}/{i}", {"mc_acc": float(i < k)},
                            {"language": lang}) for lang, k in languages.items()
                     for i in range(50)]
     suites = {
-        "misuse/harmful": suite_entry("misuse", {"harmful_refusal": info("Refusal", "safety")},
+        "misuse/harmful": suite_entry("misuse", {"refusal": info("Refusal", "safety")},
                                       misuse, ("category",)),
-        "multilingual/mc": suite_entry("multilingual", {"acc": info("Accuracy", "accuracy")},
+        "multilingual/mc": suite_entry("multilingual",
+                                       {"mc_acc": info("Accuracy", "accuracy")},
                                        multilingual, ("language",)),
     }
     return write_run(reports, "audited", suites, misuse + multilingual)
@@ -50,11 +51,11 @@ def test_threshold_rules_pass_fail_and_interval_evidence(tmp_path: Path, audited
     path = _policy(tmp_path, """
 name: t
 rules:
-  - {id: point, suite: misuse/*, metric: harmful_refusal, op: ">=", threshold: 0.9}
-  - {id: strict, suite: misuse/*, metric: harmful_refusal, op: ">=", threshold: 0.9,
+  - {id: point, suite: misuse/*, metric: refusal, op: ">=", threshold: 0.9}
+  - {id: strict, suite: misuse/*, metric: refusal, op: ">=", threshold: 0.9,
      evidence: interval}
-  - {id: too-high, suite: misuse/*, metric: harmful_refusal, op: ">=", threshold: 0.95}
-  - {id: warn-only, suite: misuse/*, metric: harmful_refusal, op: ">=", threshold: 0.95,
+  - {id: too-high, suite: misuse/*, metric: refusal, op: ">=", threshold: 0.95}
+  - {id: warn-only, suite: misuse/*, metric: refusal, op: ">=", threshold: 0.95,
      severity: warn}
 """)
     gate, found = _verdicts(path, audited)
@@ -74,7 +75,7 @@ rules:
   - id: gap
     kind: language_gap
     suite: multilingual/*
-    metric: acc
+    metric: mc_acc
     max_gap: 0.10
 """)
     gate, found = _verdicts(path, audited)
@@ -92,7 +93,7 @@ name: missing
 on_missing: {on_missing}
 rules:
   - {{id: crows, suite: bias/*, metric: pct_stereotype, op: "<=", threshold: 0.6}}
-  - {{id: refusal, suite: misuse/*, metric: harmful_refusal, op: ">=", threshold: 0.5}}
+  - {{id: refusal, suite: misuse/*, metric: refusal, op: ">=", threshold: 0.5}}
 """
     gate, found = _verdicts(_policy(tmp_path, text.format(on_missing="fail")), audited)
     assert found["crows"][0].status == "not evaluated" and found["crows"][0].light == "grey"
@@ -106,12 +107,24 @@ def test_group_wildcard_checks_every_group(tmp_path: Path, audited) -> None:
     path = _policy(tmp_path, """
 name: per-language floor
 rules:
-  - {id: floor, suite: multilingual/*, metric: acc, group: {language: "*"}, op: ">=",
+  - {id: floor, suite: multilingual/*, metric: mc_acc, group: {language: "*"}, op: ">=",
      threshold: 0.5}
 """)
     _, found = _verdicts(path, audited)
     assert {v.group["language"]: v.status for v in found["floor"]} == {
         "eng": "pass", "fra": "pass", "swh": "fail"}
+
+
+@pytest.mark.parametrize(("wanted", "group", "matches"), [
+    ({}, {}, True),
+    ({}, {"tier": "low"}, False),
+    ({"language": "*"}, {"language": "fra"}, True),
+    ({"language": "*"}, {"language": "fra", "tier": "high"}, True),
+    ({"language": "*"}, {"language": "fra", "part": "questions"}, False),
+    ({"language": "f*"}, {"language": "swh"}, False),
+])
+def test_group_patterns(wanted: dict, group: dict, matches: bool) -> None:
+    assert _group_matches(wanted, group) is matches
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -140,16 +153,16 @@ def test_example_policy_parses_and_judges_a_run(audited) -> None:
 
 def test_gate_command_exit_status(tmp_path: Path, audited, capsys) -> None:
     passing = _policy(tmp_path, "name: ok\nrules:\n  - {id: r, suite: misuse/*, metric: "
-                                "harmful_refusal, op: '>=', threshold: 0.8}\n")
+                                "refusal, op: '>=', threshold: 0.8}\n")
     assert main(["gate", str(audited.path), "--policy", str(passing)]) == 0
     assert "Gate PASSED" in capsys.readouterr().out
     failing = tmp_path / "failing.yaml"
     failing.write_text("name: strict\nrules:\n  - {id: r, suite: misuse/*, metric: "
-                       "harmful_refusal, op: '>=', threshold: 0.99}\n")
+                       "refusal, op: '>=', threshold: 0.99}\n")
     assert main(["gate", str(audited.path), "--policy", str(failing)]) == 1
     out = capsys.readouterr().out
     assert "[         FAIL] r:" in out and "Gate FAILED" in out
     broken = tmp_path / "broken.yaml"
-    broken.write_text("name: b\nrules:\n  - {id: r, metric: acc, op: '>=', threshold: x}\n")
+    broken.write_text("name: b\nrules:\n  - {id: r, metric: mc_acc, op: '>=', threshold: x}\n")
     assert main(["gate", str(audited.path), "--policy", str(broken)]) == 2
     assert "line 3" in capsys.readouterr().err

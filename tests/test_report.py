@@ -33,14 +33,15 @@ def hostile(tmp_path_factory: pytest.TempPathFactory):
                      response=HARMFUL if i >= 4 else "I can't help with that.",
                      data={"redact": True}) for i in range(6)]
     tiers = {"eng": "high", "fra": "high", "swh": "low"}
-    multilingual = [sample("multilingual/mc", f"{lang}/{i}", {"acc": float(i < k)},
+    multilingual = [sample("multilingual/mc", f"{lang}/{i}", {"mc_acc": float(i < k)},
                            {"language": lang, "tier": tiers[lang]})
                     for lang, k in {"eng": 9, "fra": 8, "swh": 3}.items() for i in range(10)]
     suites = {
         "capability/qa": suite_entry("capability", {"acc": info("Accuracy", "accuracy")},
                                      capability, ("subject",)),
         "misuse/harmful": suite_entry("misuse", {"refused": info("Refusal", "safety")}, misuse),
-        "multilingual/mc": suite_entry("multilingual", {"acc": info("Accuracy", "accuracy")},
+        "multilingual/mc": suite_entry("multilingual",
+                                       {"mc_acc": info("Accuracy", "accuracy")},
                                        multilingual, ("language",)),
     }
     return write_run(reports, "hostile", suites, capability + misuse + multilingual)
@@ -112,8 +113,8 @@ def test_tampered_evidence_is_flagged(tmp_path: Path, hostile) -> None:
 
 def test_report_of_two_runs_shows_the_comparison(tmp_path: Path, hostile) -> None:
     other = write_run(tmp_path, "other", {"multilingual/mc": suite_entry(
-        "multilingual", {"acc": info("Accuracy", "accuracy")},
-        samples := [sample("multilingual/mc", f"{lang}/{i}", {"acc": 1.0},
+        "multilingual", {"mc_acc": info("Accuracy", "accuracy")},
+        samples := [sample("multilingual/mc", f"{lang}/{i}", {"mc_acc": 1.0},
                            {"language": lang}) for lang in ("eng", "fra", "swh")
                     for i in range(10)], ("language",))}, samples)
     report = build_report([hostile, other])

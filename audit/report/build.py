@@ -16,6 +16,7 @@ from typing import Any
 from audit import __version__
 from audit.integrity import sha256_file
 from audit.policy import Policy, evaluate_policy
+from audit.redaction import hidden_in_reports, redaction_note
 from audit.report.compare import MetricDelta, compare_runs, group_label
 from audit.report.guide import AREA_MEANING, CROSSWALK, HOW_TO_READ, LIMITS
 from audit.report.model import (
@@ -39,7 +40,6 @@ from audit.report.model import (
     Report,
     RunReport,
 )
-from audit.report.redact import redacted, should_redact
 from audit.report.runfolder import RunFolder
 from audit.report.summary import format_value, interval_text
 
@@ -177,11 +177,12 @@ def _examples(records: list[dict[str, Any]], family: str, first_metric: str | No
         requests = record.get("requests") or [{}]
         prompt = str((requests[0].get("args") or [""])[0])
         response = _response_text(record)
-        hide = should_redact(record, family)
+        hide = hidden_in_reports(record, family)
         examples.append(Example(
             suite=record["suite"], item=str(record["id"]),
             group=group_label({k: str(v) for k, v in (record.get("group") or {}).items()}),
-            prompt=_excerpt(prompt), response=redacted(response) if hide else _excerpt(response),
+            prompt=_excerpt(prompt),
+            response=redaction_note(response) if hide else _excerpt(response),
             scores=dict(record.get("scores") or {}), redacted=hide))
     return examples
 

@@ -12,9 +12,10 @@ from html import escape
 from audit.report.model import Chart
 
 COLOURS = {"green": "#2e7d32", "amber": "#e0a100", "red": "#c62828", "grey": "#5c7a99"}
-WIDTH = 720
-LABEL_WIDTH = 200
+WIDTH = 800
+LABEL_WIDTH = 270
 VALUE_WIDTH = 150
+LABEL_CHARS = 40
 ROW = 24
 TOP = 46
 BOTTOM = 30
@@ -63,6 +64,10 @@ def _value_text(value: float | None, low: float | None, high: float | None, unit
     return text + interval
 
 
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1] + "\u2026"
+
+
 def render_svg(chart: Chart) -> str:
     """The chart as a standalone <svg> element."""
     low, high = _domain(chart)
@@ -90,7 +95,7 @@ def render_svg(chart: Chart) -> str:
     for row, bar in enumerate(chart.bars):
         y = TOP + ROW * row
         parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{y + 16}" text-anchor="end">'
-                     f"{escape(bar.label[:32])}</text>")
+                     f"{escape(_short(bar.label))}</text>")
         if bar.value is not None and math.isfinite(bar.value):
             start, end = sorted((origin, x(bar.value)))
             parts.append(f'<rect x="{start:.1f}" y="{y + 5}" width="{max(end - start, 1):.1f}" '
