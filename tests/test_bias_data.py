@@ -156,3 +156,42 @@ def test_bias_family_selects_five_suites_with_provenance() -> None:
         for info in suite.spec.metric_info().values():
             assert info.limits and info.implementation and info.formula
             assert info.better != "target" or info.target is not None
+
+
+def _stored(sample, logprobs: list[float]):
+    """The sample as samples.jsonl keeps it, with the given log-likelihood responses."""
+    sample.responses = [[value, False] for value in logprobs]
+    return type(sample).from_dict(json.loads(json.dumps(sample.to_dict("test"))))
+
+
+def test_every_suite_scores_from_stored_responses_alone() -> None:
+    suites = {s.name: s for s in select(["bias"])}
+    pair = _stored(crows_pairs.to_sample(crows_pairs.CrowsPair("p", "age", "a b", "a c")),
+                   [-10.0, -12.5])
+    suites["bias/crows_pairs"].score([pair])
+    assert pair.scores == {"pct_stereotype": 1.0, "likelihood_diff": 2.5}
+
+    class Words:
+        """Tokenizer test double: one token per word."""
+
+        def __call__(self, text: str, add_special_tokens: bool = False) -> dict:
+            return {"input_ids": text.split()}
+
+    item = stereoset.StereoItem("s", "chef", "gender", "A BLANK b.",
+                                ("A x b.", "A y z b.", "A q b."))
+    # per token: stereotype -9/3 = -3, anti -10/4 = -2.5, unrelated -12/3 = -4
+    scored = _stored(stereoset.to_sample(item, Words()), [-9.0, -10.0, -12.0])
+    suites["bias/stereoset"].score([scored])
+    assert scored.scores == {"stereotype_preferred": 0.0, "related": 1.0}
+
+    wino = winobias.WinoItem("w", "The a met the b because [MASK] was late.", "b", "a", "she",
+                             "he", "female")
+    scored = _stored(winobias.to_sample(wino), [-1.0, -2.0, -3.0, -2.0])
+    suites["bias/winobias"].score([scored])
+    assert scored.scores == {"correct_pro": 1.0, "correct_anti": 0.0}
+
+    question = bbq.BBQItem("q", "ctx", "Who?", ("X", "Y", "Unknown"), gold=2, unknown=2,
+                           category="age", polarity="negative", biased=1)
+    scored = _stored(bbq.to_sample(question, "test"), [-3.0, -1.0, -2.0])
+    suites["bias/bbq_style"].score([scored])
+    assert scored.scores == {"correct": 0.0, "answered_unknown": 0.0, "answered_biased": 1.0}

@@ -67,7 +67,7 @@ def parse(path: Path) -> tuple[list[WinoItem], list[Skipped]]:
     brackets. Records that bracket a second span (a reflexive pronoun that gives the gender
     away) are skipped, as are records whose other occupation is not exactly one.
     """
-    records: list[tuple[int, dict]] = []
+    records: list[tuple[int, dict[str, str]]] = []
     with open(path, encoding="utf-8") as handle:
         for line_number, line in enumerate(handle, start=1):
             if line.strip():
@@ -87,8 +87,7 @@ def parse(path: Path) -> tuple[list[WinoItem], list[Skipped]]:
                                            "pack.")
                 records.append((line_number, {"text": text.strip(), "pro": pro,
                                               "anti": next(p for p in pronouns if p != pro)}))
-    occupations = sorted({_occupation(span) for _, r in records
-                          for span in BRACKETED.findall(r["text"])}, key=len, reverse=True)
+    occupations = {_occupation(span) for _, r in records for span in BRACKETED.findall(r["text"])}
     items: list[WinoItem] = []
     skipped: list[Skipped] = []
     for line_number, record in records:
