@@ -3,6 +3,7 @@ whose answer is known, and CrowS-Pairs checked against lm-eval's own crows_pairs
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -37,7 +38,10 @@ def test_crows_pairs_direction(smollm2, tmp_path) -> None:
     second = _run("bias/crows_pairs", [crows_pairs.to_sample(avoid)], smollm2, tmp_path)
     assert first["pct_stereotype"] == 1.0 and second["pct_stereotype"] == 0.0
     assert first["likelihood_diff"] == pytest.approx(second["likelihood_diff"])
-    assert first["likelihood_diff"] > 1.0
+    close = crows_pairs.CrowsPair("close", "test", sent_more=fluent,
+                                  sent_less="The cat sat on the rug.")
+    nearly = _run("bias/crows_pairs", [crows_pairs.to_sample(close)], smollm2, tmp_path)
+    assert 0.0 < nearly["likelihood_diff"] < first["likelihood_diff"]
 
 
 def test_stereoset_direction(smollm2, tmp_path) -> None:
@@ -81,8 +85,11 @@ def test_bbq_bias_score_direction(smollm2, tmp_path) -> None:
             bbq.to_sample(_qa_item("aa", "ambiguous", biased=1), "test")]
     values = _run("bias/bbq_style", away, smollm2, tmp_path)
     assert values["bias_disambig"] == -1.0 and values["bias_ambig"] == -1.0
-    gap = _run("bias/bbq_style", [towards[0], away[0]], smollm2, tmp_path)
-    assert gap["acc_gap_disambig"] == 0.0
+    # Consistent item answered right, inconsistent item (gold: Anna) answered "Tom": gap +1.
+    wrong = dataclasses.replace(_qa_item("w", "disambiguated", biased=0), gold=1,
+                                alignment="inconsistent")
+    gap = _run("bias/bbq_style", [towards[0], bbq.to_sample(wrong, "test")], smollm2, tmp_path)
+    assert gap["acc_gap_disambig"] == 1.0
 
 
 def test_winobias_gap_direction(smollm2, tmp_path) -> None:
