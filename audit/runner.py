@@ -79,7 +79,8 @@ def run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reques
         if not samples:
             raise DatasetError(f"suite {suite.name} has no items to run",
                                fix="check its dataset files; an empty dataset cannot be audited.")
-        stats = execute(model.lm, samples, cache, model.tokenizer, label=suite.name)
+        stats = execute(model.lm, samples, cache, model.tokenizer, label=suite.name,
+                        chunk_size=config.checkpoint_every)
         suite.score(samples)
         metrics = suite.metrics(samples)
     correct = None

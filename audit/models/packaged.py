@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +119,7 @@ def gguf_path(entry: PackagedModel) -> Path:
 
 
 SAFETENSORS_MANIFEST = "fm-audit-conversion.json"
+CONVERSION_FORMAT = 2  # 2: config.json without the GGUF quantization_config (weights are fp32)
 
 
 def converted_dir(entry: PackagedModel) -> Path | None:
@@ -127,6 +129,8 @@ def converted_dir(entry: PackagedModel) -> Path | None:
     if not manifest.exists():
         return None
     recorded = json.loads(manifest.read_text())
+    if recorded.get("format") != CONVERSION_FORMAT:
+        return None
     verify_sha256(directory / "model.safetensors", recorded["model.safetensors"],
                   f"cached safetensors copy of {entry.name}")
     return directory
@@ -137,15 +141,22 @@ def save_converted(entry: PackagedModel, model: object, tokenizer: object) -> Pa
     from safetensors.torch import save_model
 
     directory = model_dir(entry) / "safetensors"
-    staging = directory.with_name("safetensors.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    save_model(model, str(staging / "model.safetensors"))
-    model.config.save_pretrained(staging)  # type: ignore[attr-defined]
-    tokenizer.save_pretrained(staging)  # type: ignore[attr-defined]
-    manifest = {"source_gguf_sha256": entry.gguf_sha256,
-                "model.safetensors": sha256_file(staging / "model.safetensors")}
-    (staging / SAFETENSORS_MANIFEST).write_text(json.dumps(manifest, indent=2))
-    shutil.rmtree(directory, ignore_errors=True)
-    staging.replace(directory)
+    staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix="safetensors.partial-"))
+    try:
+        save_model(model, str(staging / "model.safetensors"))
+        config = model.config.to_dict()  # type: ignore[attr-defined]
+        config.pop("quantization_config", None)  # dequantised: claiming GGUF misleads loaders
+        (staging / "config.json").write_text(json.dumps(config, indent=2))
+        tokenizer.save_pretrained(staging)  # type: ignore[attr-defined]
+        manifest = {"format": CONVERSION_FORMAT, "source_gguf_sha256": entry.gguf_sha256,
+                    "model.safetensors": sha256_file(staging / "model.safetensors")}
+        (staging / SAFETENSORS_MANIFEST).write_text(json.dumps(manifest, indent=2))
+        if directory.exists():  # an older format, or another process finished first
+            shutil.rmtree(directory, ignore_errors=True)
+        staging.rename(directory)
+    except OSError:
+        log.warning("Could not save the safetensors copy of %s; the next load reads the GGUF "
+                    "again", entry.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return directory

@@ -130,6 +130,14 @@ class Suite(ABC):
                 lambda members, metric=metric: estimate_mean([s.scores[metric] for s in members])))
         return results
 
+    def statistic(self, metric: str, group: dict[str, str], samples: list[Sample]
+                  ) -> float | None:
+        """Point value (no CI) of a metric that is not a mean of per-item scores (a ratio, a
+        bias score), for `group`, recomputed from scored `samples` (all groups, possibly
+        resampled with repeats). Comparisons bootstrap it over the items two runs share; None
+        (the default) means "not available", and such metrics are then compared unpaired."""
+        return None
+
     def data_sources(self) -> list[dict[str, Any]]:
         """Provenance of the data this suite reads, for run.json and results.json.
 
