@@ -195,3 +195,23 @@ def test_every_suite_scores_from_stored_responses_alone() -> None:
     scored = _stored(bbq.to_sample(question, "test"), [-3.0, -1.0, -2.0])
     suites["bias/bbq_style"].score([scored])
     assert scored.scores == {"correct": 0.0, "answered_unknown": 0.0, "answered_biased": 1.0}
+
+
+def test_statistic_hook_reproduces_every_reported_value() -> None:
+    """Run comparisons recompute derived metrics through `Suite.statistic`: it must give the
+    reported value for every metric and group."""
+    suite = select(["bias/bbq_style"])[0]
+    items = [item for template in bbq.load_templates(TEMPLATES)[:6]
+             for item in bbq.expand(template)]
+    rng = np.random.default_rng(0)
+    samples = [_stored(bbq.to_sample(item, "t"), list(rng.normal(size=3))) for item in items]
+    suite.score(samples)
+    reported = suite.metrics(samples)
+    assert {m.metric for m in reported} == set(suite.spec.metrics)
+    for result in reported:
+        value = suite.statistic(result.metric, result.group, samples)
+        if value is None:
+            assert result.value is None or np.isnan(result.value)
+        else:
+            assert value == pytest.approx(result.value), (result.metric, result.group)
+    assert suite.statistic("no_such_metric", {}, samples) is None
