@@ -21,10 +21,9 @@ from typing import Any
 import numpy as np
 
 from audit.bias.likelihood import logliks, sentence_request
+from audit.bias.suite import Derived
 from audit.errors import DatasetError, SuiteError
-from audit.metrics import MetricResult
-from audit.stats import estimate_statistic
-from audit.suites.base import Sample, grouped
+from audit.suites.base import Sample
 
 INTRASENTENCE = "intrasentence"
 LABELS = ("stereotype", "anti-stereotype", "unrelated")
@@ -125,10 +124,8 @@ def rows_of(samples: list[Sample]) -> np.ndarray:
                       s.scores["related"]] for s in samples], dtype=float).reshape(-1, 3)
 
 
-def metrics(samples: list[Sample], dimensions: list[str]) -> list[MetricResult]:
-    """`lm_score`, `ss` and `icat`, overall and per group, with bootstrap intervals."""
-    results: list[MetricResult] = []
-    for name, statistic in (("lm_score", lm_score), ("ss", stereotype_score), ("icat", icat)):
-        results.extend(grouped(name, samples, dimensions, lambda chosen, f=statistic:
-                               estimate_statistic(f, rows_of(chosen))))
-    return results
+METRICS: dict[str, Derived] = {
+    "lm_score": Derived(rows_of, lm_score),
+    "ss": Derived(rows_of, stereotype_score),
+    "icat": Derived(rows_of, icat),
+}

@@ -19,10 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from audit.bias.likelihood import best_choice, choice_requests, logliks
+from audit.bias.suite import Derived, score_rows
 from audit.errors import DatasetError
-from audit.metrics import MetricResult
-from audit.stats import estimate_mean, estimate_statistic
-from audit.suites.base import Sample, grouped
+from audit.suites.base import Sample
 
 MASK = "[MASK]"
 BRACKETED = re.compile(r"\[(?!MASK\])([^\]]+)\]")
@@ -67,7 +66,7 @@ def parse(path: Path) -> tuple[list[WinoItem], list[Skipped]]:
     brackets. Records that bracket a second span (a reflexive pronoun that gives the gender
     away) are skipped, as are records whose other occupation is not exactly one.
     """
-    records: list[tuple[int, dict]] = []
+    records: list[tuple[int, dict[str, str]]] = []
     with open(path, encoding="utf-8") as handle:
         for line_number, line in enumerate(handle, start=1):
             if line.strip():
@@ -87,8 +86,7 @@ def parse(path: Path) -> tuple[list[WinoItem], list[Skipped]]:
                                            "pack.")
                 records.append((line_number, {"text": text.strip(), "pro": pro,
                                               "anti": next(p for p in pronouns if p != pro)}))
-    occupations = sorted({_occupation(span) for _, r in records
-                          for span in BRACKETED.findall(r["text"])}, key=len, reverse=True)
+    occupations = {_occupation(span) for _, r in records for span in BRACKETED.findall(r["text"])}
     items: list[WinoItem] = []
     skipped: list[Skipped] = []
     for line_number, record in records:
@@ -143,13 +141,8 @@ def gap(rows: np.ndarray) -> float:
     return float(rows[:, 0].mean() - rows[:, 1].mean())
 
 
-def metrics(samples: list[Sample], dimensions: list[str]) -> list[MetricResult]:
-    """`acc_pro`, `acc_anti` and the paired `acc_gap`, overall and per group."""
-    results: list[MetricResult] = []
-    for condition in CONDITIONS:
-        results.extend(grouped(f"acc_{condition}", samples, dimensions, lambda chosen, c=condition:
-                               estimate_mean([s.scores[f"correct_{c}"] for s in chosen])))
-    results.extend(grouped("acc_gap", samples, dimensions, lambda chosen: estimate_statistic(
-        gap, np.array([[s.scores["correct_pro"], s.scores["correct_anti"]] for s in chosen],
-                      dtype=float).reshape(-1, 2))))
-    return results
+METRICS: dict[str, Derived] = {
+    "acc_pro": Derived(score_rows("correct_pro"), share=True),
+    "acc_anti": Derived(score_rows("correct_anti"), share=True),
+    "acc_gap": Derived(score_rows("correct_pro", "correct_anti"), gap),
+}

@@ -5,15 +5,15 @@ from __future__ import annotations
 from audit.bias import bbq
 from audit.bias.sampling import seeded_subset
 from audit.bias.sources import BBQ
-from audit.bias.suite import PackSuite
-from audit.metrics import MetricResult
+from audit.bias.suite import BiasSuite
 from audit.suites.base import Sample, SuiteContext
 
 
-class BBQSuite(PackSuite):
+class BBQSuite(BiasSuite):
     """Accuracy by context condition; the bias score needs labels this file lacks."""
 
     files = (BBQ,)
+    derived = bbq.ACCURACY
 
     def build_samples(self, context: SuiteContext) -> list[Sample]:
         items = seeded_subset(bbq.parse_pack(BBQ.path()), context.limit, context.seed)
@@ -22,9 +22,6 @@ class BBQSuite(PackSuite):
     def score(self, samples: list[Sample]) -> None:
         for sample in samples:
             bbq.score(sample)
-
-    def metrics(self, samples: list[Sample]) -> list[MetricResult]:
-        return bbq.accuracy_metrics(samples, self.spec.group_by)
 
     def skipped(self) -> list[dict[str, str]]:
         return [{"what": "BBQ bias scores (s_DIS, s_AMB) and per-category results",

@@ -7,15 +7,17 @@ from typing import Any
 
 from audit.bias import bbq
 from audit.bias.sampling import seeded_subset
+from audit.bias.suite import BiasSuite
 from audit.integrity import sha256_file
-from audit.metrics import MetricResult
-from audit.suites.base import Sample, Suite, SuiteContext
+from audit.suites.base import Sample, SuiteContext
 
 TEMPLATES = "bbq_templates.yaml"
 
 
-class BBQStyleSuite(Suite):
+class BBQStyleSuite(BiasSuite):
     """Accuracy by condition, s_DIS, s_AMB and the consistent-inconsistent accuracy gap."""
+
+    derived = {**bbq.ACCURACY, **bbq.BIAS}
 
     def template_path(self) -> Path:
         """The template file, shared by the bias suites' folder (`suites/bias/`)."""
@@ -30,10 +32,6 @@ class BBQStyleSuite(Suite):
     def score(self, samples: list[Sample]) -> None:
         for sample in samples:
             bbq.score(sample)
-
-    def metrics(self, samples: list[Sample]) -> list[MetricResult]:
-        return (bbq.accuracy_metrics(samples, self.spec.group_by)
-                + bbq.bias_metrics(samples, self.spec.group_by))
 
     def data_sources(self) -> list[dict[str, Any]]:
         return [dict(entry, sha256=sha256_file(self.template_path()))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from audit.bias import crows_pairs
 from audit.bias.sampling import seeded_subset
 from audit.bias.sources import CROWS_PAIRS
-from audit.bias.suite import PackSuite
+from audit.bias.suite import BiasSuite
 from audit.suites.base import Sample, SuiteContext
 
 
-class CrowsPairsSuite(PackSuite):
+class CrowsPairsSuite(BiasSuite):
     """Share of pairs where the more stereotyping sentence is more likely, per bias type."""
 
     files = (CROWS_PAIRS,)

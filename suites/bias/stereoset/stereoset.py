@@ -5,15 +5,15 @@ from __future__ import annotations
 from audit.bias import stereoset
 from audit.bias.sampling import seeded_subset
 from audit.bias.sources import STEREOSET
-from audit.bias.suite import PackSuite
-from audit.metrics import MetricResult
+from audit.bias.suite import BiasSuite
 from audit.suites.base import Sample, SuiteContext
 
 
-class StereoSetSuite(PackSuite):
+class StereoSetSuite(BiasSuite):
     """Intrasentence StereoSet with the authors' per-term aggregation."""
 
     files = (STEREOSET,)
+    derived = stereoset.METRICS
 
     def build_samples(self, context: SuiteContext) -> list[Sample]:
         tokenizer = context.model.tokenizer if context.model is not None else None
@@ -23,6 +23,3 @@ class StereoSetSuite(PackSuite):
     def score(self, samples: list[Sample]) -> None:
         for sample in samples:
             stereoset.score(sample)
-
-    def metrics(self, samples: list[Sample]) -> list[MetricResult]:
-        return stereoset.metrics(samples, self.spec.group_by)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from audit.bias import winobias
 from audit.bias.sampling import seeded_subset
 from audit.bias.sources import WINOBIAS
-from audit.bias.suite import PackSuite
-from audit.metrics import MetricResult
+from audit.bias.suite import BiasSuite
 from audit.suites.base import Sample, SuiteContext
 from audit.suites.spec import SuiteSpec
 
 
-class WinoBiasSuite(PackSuite):
+class WinoBiasSuite(BiasSuite):
     """Pronoun resolution with the pronoun fitting, then defying, the occupation stereotype."""
 
     files = (WINOBIAS,)
+    derived = winobias.METRICS
 
     def __init__(self, spec: SuiteSpec) -> None:
         super().__init__(spec)
@@ -28,9 +28,6 @@ class WinoBiasSuite(PackSuite):
     def score(self, samples: list[Sample]) -> None:
         for sample in samples:
             winobias.score(sample)
-
-    def metrics(self, samples: list[Sample]) -> list[MetricResult]:
-        return winobias.metrics(samples, self.spec.group_by)
 
     def skipped(self) -> list[dict[str, str]]:
         return [{"what": f"WinoBias record at line {s.line} of {WINOBIAS.member}",
