@@ -10,6 +10,8 @@ import pytest
 from audit.errors import DatasetError
 from audit.multilingual.hub import standard_set
 from audit.multilingual.items import Language, LanguageItems, ParallelSet, Question
+from audit.suites.discovery import build_suite, suites_root
+from audit.suites.spec import load_spec
 
 
 def _write(path: Path, rows: list[dict]) -> None:
@@ -57,6 +59,10 @@ def test_flores_and_belebele_become_parallel_items(hub_copies) -> None:
     assert question.question == "fra_Latn passage\nQui ?" and question.answer == 2
     assert question.choices == ("w", "x", "y", "z")
     assert fra.prompts == {"p1": "fra prompt"} and fra.language.tier == "high"
+    spec = load_spec(suites_root() / "multilingual", "multilingual")
+    suite = type(build_suite(spec))(spec, items=items)
+    assert [d.name for d in suite.spec.data][:2] == ["FLORES-200", "Belebele"]
+    assert suite.spec.data[2].source == "base"  # the prompts stay the project's
 
 
 def test_global_mmlu_becomes_parallel_items(hub_copies) -> None:

@@ -22,6 +22,15 @@ log = logging.getLogger(__name__)
 FLORES = "openlanguagedata/flores_plus"
 BELEBELE = "facebook/belebele"
 GLOBAL_MMLU = "CohereLabs/Global-MMLU"
+# Licence and citation of each standard set, recorded in run.json when it is used.
+CARDS: dict[str, dict[str, str]] = {
+    "flores": {"name": "FLORES-200", "licence": "CC-BY-SA-4.0",
+               "citation": "NLLB Team et al. 2022, No Language Left Behind"},
+    "belebele": {"name": "Belebele", "licence": "CC-BY-SA-4.0",
+                 "citation": "Bandarkar et al. 2024, The Belebele Benchmark"},
+    "global_mmlu": {"name": "Global-MMLU", "licence": "Apache-2.0",
+                    "citation": "Singh et al. 2024, Global MMLU"},
+}
 LOCAL_FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
 LETTERS = "ABCD"
 
@@ -137,8 +146,13 @@ def standard_set(base: ParallelSet, flores: str | None = None, belebele: str | N
             if global_mmlu:
                 items.questions.update(global_mmlu_questions(global_mmlu, code))
         chosen[code] = items
-    names = [name for name in (flores, belebele, global_mmlu) if name]
-    result = ParallelSet(chosen, source=" + ".join(names) or base.source)
+    used = {"flores": flores, "belebele": belebele, "global_mmlu": global_mmlu}
+    used = {key: source for key, source in used.items() if source}
+    provenance = [dict(CARDS[key], source=source) for key, source in used.items()]
+    provenance.append({"name": "fm-audit multilingual parallel set (prompts and any part "
+                               "not replaced)", "source": base.source, "licence": "Apache-2.0"})
+    result = ParallelSet(chosen, source=" + ".join(used.values()) or base.source,
+                         provenance=provenance)
     for part in ("sentences", "questions"):
         counts = {code: len(getattr(items, part)) for code, items in chosen.items()}
         if len(set(counts.values())) > 1:

@@ -51,10 +51,15 @@ class LanguageItems:
 
 @dataclass
 class ParallelSet:
-    """Items in several languages, keyed by ISO 639-3 code; English is the reference."""
+    """Items in several languages, keyed by ISO 639-3 code; English is the reference.
+
+    `provenance` lists the datasets the items came from (fields of a suite's `data` entries)
+    when they are not the suite's own.
+    """
 
     languages: dict[str, LanguageItems]
     source: str
+    provenance: list[dict[str, str]] = field(default_factory=list)
 
     def shared_ids(self, part: str) -> list[str]:
         """Ids of `part` ('sentences', 'questions', 'prompts') present in every language."""

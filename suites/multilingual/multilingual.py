@@ -37,7 +37,7 @@ from audit.multilingual.text import (
 )
 from audit.stats import Estimate, estimate_mean, estimate_statistic
 from audit.suites.base import Request, Sample, Suite, SuiteContext
-from audit.suites.spec import SuiteSpec
+from audit.suites.spec import DataSource, SuiteSpec
 
 PARTS = ("sentences", "questions", "prompts")
 GENERATION = {"until": [], "max_gen_toks": 48, "do_sample": False}
@@ -48,6 +48,8 @@ class MultilingualSuite(Suite):
     """Parallel sentences, questions and prompts in every language of the item set."""
 
     def __init__(self, spec: SuiteSpec, items: ParallelSet | None = None) -> None:
+        if items is not None and items.provenance:
+            spec = spec.model_copy(update={"data": [DataSource(**p) for p in items.provenance]})
         super().__init__(spec)
         self._items = items
         self._skipped: list[dict[str, str]] = []
