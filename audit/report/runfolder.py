@@ -44,7 +44,12 @@ def check_run_id(run_id: str) -> str:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old or the new content, never a mix."""
+    """Write `text` to `path` so that readers see the old or the new content, never a mix.
+
+    On failure (a full disk, a read-only folder) the old file is untouched and no temporary
+    file is left behind.
+    """
+    temporary: str | None = None
     try:
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.chmod(temporary, 0o644)
@@ -54,6 +59,8 @@ def atomic_write_text(path: Path, text: str) -> None:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except OSError as exc:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
         raise RunFolderError(
             f"cannot write {path}: {exc.strerror}",
             fix="free disk space or choose a writable output directory with --out; results "

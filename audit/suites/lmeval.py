@@ -13,10 +13,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from jinja2 import UndefinedError
 from lm_eval.api.instance import Instance
 from lm_eval.api.task import Task
 
-from audit.errors import SuiteError
+from audit.errors import DatasetError, SuiteError
 from audit.suites.base import Request, Sample, Suite, SuiteContext
 from audit.suites.spec import SPEC_FILE
 
@@ -82,7 +83,15 @@ class LmEvalSuite(Suite):
             raise SuiteError(f"suite {self.name}: unknown lm-eval task(s) {unknown}",
                              fix=f"check `tasks:` in {self.spec.directory}/{SPEC_FILE} and the "
                                  "task YAML files beside it.")
-        self._tasks = dict(manager.load(wanted)["tasks"])
+        try:
+            self._tasks = dict(manager.load(wanted)["tasks"])
+        except (StopIteration, ValueError, KeyError, OSError, TypeError, UndefinedError) as exc:
+            raise DatasetError(
+                f"suite {self.name}: the data of task(s) {', '.join(self.spec.tasks)} could not "
+                f"be loaded ({type(exc).__name__}: {exc}); an empty or unreadable dataset "
+                "cannot be audited",
+                fix=f"check the data files named in the task YAML in {self.spec.directory}.",
+            ) from exc
         return self._tasks
 
     def build_samples(self, context: SuiteContext) -> list[Sample]:
@@ -92,10 +101,17 @@ class LmEvalSuite(Suite):
         for task_name, task in self.load_tasks().items():
             if context.num_fewshot is not None:
                 task.set_config(key="num_fewshot", value=context.num_fewshot)
-            task.build_all_requests(
-                limit=context.limit, rank=0, world_size=1, apply_chat_template=chat,
-                chat_template=lm.apply_chat_template if chat else None,
-                tokenizer_name=lm.tokenizer_name if chat else "")
+            try:
+                task.build_all_requests(
+                    limit=context.limit, rank=0, world_size=1, apply_chat_template=chat,
+                    chat_template=lm.apply_chat_template if chat else None,
+                    tokenizer_name=lm.tokenizer_name if chat else "")
+            except (KeyError, ValueError, TypeError, IndexError, UndefinedError) as exc:
+                raise DatasetError(
+                    f"suite {self.name}: items of task {task_name} do not fit its prompt "
+                    f"template ({type(exc).__name__}: {exc})",
+                    fix="every item needs the fields the task YAML uses (doc_to_text, "
+                        "doc_to_choice, doc_to_target); fix the data or the template.") from exc
             by_doc: dict[int, list[Instance]] = defaultdict(list)
             for instance in task.instances:
                 by_doc[instance.doc_id].append(instance)
