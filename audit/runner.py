@@ -92,6 +92,7 @@ def run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reques
         "n_samples": len(samples),
         "limit": context.limit,
         "limits": spec.limits,
+        "correct_metric": spec.correct_metric,
         "data": [d.model_dump() for d in spec.data],
         "skipped": suite.skipped(),
         "metric_info": {k: v.to_dict() for k, v in spec.metric_info().items()},
