@@ -11,7 +11,6 @@ import pandas as pd
 
 from dashboard.ui import with_display
 
-
 # Resource tiers from most to least served; other tier names follow alphabetically.
 TIER_ORDER = ("high", "mid", "low")
 

@@ -117,6 +117,14 @@ class Suite(ABC):
                         metric, estimate_mean(members), {dimension: value}))
         return results
 
+    def statistic(self, metric: str, group: dict[str, str], samples: list[Sample]
+                  ) -> float | None:
+        """Point value (no CI) of a metric that is not a mean of per-item scores (a ratio, a
+        bias score), for `group`, recomputed from scored `samples` (all groups, possibly
+        resampled with repeats). Comparisons bootstrap it over the items two runs share; None
+        (the default) means "not available", and such metrics are then compared unpaired."""
+        return None
+
     def skipped(self) -> list[dict[str, str]]:
         """Parts of the suite that could not run, each with its reason (reported, never hidden)."""
         return []
