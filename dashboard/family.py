@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from audit.report.frames import RunData
+from audit.report.frames import OVERALL, RunData
 from dashboard.charts import ci_chart
 from dashboard.ui import how_to_read, metric_definitions, metrics_of, scorecard
 
@@ -34,7 +34,7 @@ def suite_section(runs: list[RunData], frame: pd.DataFrame, suite: str) -> None:
     st.write(entry.get("description", ""))
     if entry.get("limits"):
         st.caption(f"Limits: {entry['limits']}")
-    overall = rows[rows["group"] == ""]
+    overall = rows[rows["group"] == OVERALL]
     for _, part in overall.groupby("unit", sort=False):
         st.altair_chart(ci_chart(part, "label"), width="stretch")
     how_to_read("each dot is the measured value and the bar its 95% confidence interval; "

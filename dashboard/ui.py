@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from audit.errors import AuditError
-from audit.report.frames import RunData, concat, find_runs, load_run, run_fingerprint
+from audit.report.frames import OVERALL, RunData, concat, find_runs, load_run, run_fingerprint
 
 REPORTS_ENV = "FM_AUDIT_REPORTS"
 SELECTED_KEY = "fm_audit_selected_runs"
@@ -135,7 +135,7 @@ def with_display(frame: pd.DataFrame) -> pd.DataFrame:
 
 def scorecard(frame: pd.DataFrame) -> pd.DataFrame:
     """The overall value of each metric as a readable table (value, 95% CI, n, direction)."""
-    overall = with_display(frame[frame["group"] == ""])
+    overall = with_display(frame[frame["group"] == OVERALL])
     better = overall.apply(lambda r: direction_text(r["better"], r["target"]), axis=1) \
         if not overall.empty else overall["better"]
     return pd.DataFrame({

@@ -17,6 +17,8 @@ from typing import Any
 import pandas as pd
 
 from audit.errors import RunFolderError
+from audit.report.compare import group_label
+from audit.report.redact import should_redact
 from audit.report.runfolder import RunFolder, list_runs
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,7 @@ RUN_FILES = ("run.json", "results.json", "samples.jsonl", "energy.json", "manife
 SCORE_PREFIX = "score:"
 GROUP_PREFIX = "group:"
 COMPONENTS = ("cpu", "gpu", "ram")
+OVERALL = group_label({})  # the `group` text of a metric's value over all items
 
 METRIC_COLUMNS = ["run_id", "model", "suite", "family", "metric", "label", "description",
                   "unit", "better", "target", "metric_family", "value", "n", "stderr", "ci_low",
@@ -79,11 +82,6 @@ def run_fingerprint(path: Path | str) -> str:
             continue
         digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
     return digest.hexdigest()
-
-
-def group_label(group: dict[str, str]) -> str:
-    """'language=fra, tier=low' for a group, '' for the overall value."""
-    return ", ".join(f"{k}={v}" for k, v in sorted(group.items()))
 
 
 def metrics_frame(results: dict[str, Any], run_id: str, model: str) -> pd.DataFrame:
@@ -149,7 +147,8 @@ def response_text(record: dict[str, Any]) -> str:
 
 def samples_frame(records: list[dict[str, Any]], results: dict[str, Any],
                   run_id: str) -> pd.DataFrame:
-    """One row per sample: suite, id, group columns, prompt, output text, redaction flag,
+    """One row per sample: suite, id, group columns, prompt, output text, whether the output
+    must stay hidden until revealed (`audit.report.redact`),
     whether it was answered correctly (when its suite names a correctness score) and every
     per-sample score as a `score:<name>` column."""
     suites = results.get("suites", {})
@@ -163,7 +162,8 @@ def samples_frame(records: list[dict[str, Any]], results: dict[str, Any],
         data = record.get("data") or {}
         row = {"run_id": run_id, "suite": suite, "family": entry.get("family", ""),
                "id": str(record.get("id", "")), "prompt": prompt_text(record),
-               "output": response_text(record), "redact": bool(data.get("redact", False)),
+               "output": response_text(record),
+               "redact": should_redact(record, entry.get("family", "")),
                "correct": None if correct is None else bool(correct >= 0.5),
                "requests": record.get("requests", []), "responses": record.get("responses"),
                "data": data}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from audit.report.frames import concat
+from audit.report.frames import OVERALL, concat
+from dashboard.policy import lights_for, policy_choices, policy_verdicts
 from dashboard.ui import how_to_read, metrics_of, scorecard, select_runs
 
 FAMILIES = ("capability", "bias", "multilingual", "misuse")
@@ -26,14 +27,32 @@ st.dataframe(pd.DataFrame([{
 
 st.header("Scorecard")
 frame = metrics_of(runs)
+policy_choice = st.selectbox(
+    "Policy for the traffic lights", list(policy_choices()),
+    format_func=lambda key: policy_choices()[key],
+    help="A policy file sets a threshold per metric (see `fm-audit gate`). Put your own "
+         "policy YAML files in the reports directory to choose them here.")
 if frame.empty:
     st.info("The selected runs have no results yet. A run writes results.json as each suite "
             "finishes; choose a finished run in the sidebar.")
 else:
-    st.dataframe(scorecard(frame), hide_index=True, width="stretch")
+    table = scorecard(frame)
+    verdicts = policy_verdicts(runs, policy_choice)
+    if verdicts is not None:
+        table.insert(0, "policy", lights_for(frame[frame["group"] == OVERALL], verdicts))
+    st.dataframe(table, hide_index=True, width="stretch")
     how_to_read("each row is one metric of one suite over all its items; the 95% confidence "
                 "interval is the range the true value probably lies in given how few items "
-                "were tested, and 'better' says which direction is good.")
+                "were tested, and 'better' says which direction is good."
+                + (" The light is the policy's verdict on that metric: green passes, amber "
+                   "is a warning, red fails, grey means the policy has no rule for it."
+                   if verdicts is not None else ""))
+    if verdicts is not None:
+        st.subheader("Policy verdicts")
+        st.dataframe(verdicts.drop(columns=["key", "colour"]), hide_index=True,
+                     width="stretch")
+        how_to_read("one line per rule of the policy and run, with the evidence that decided "
+                    "it; a rule whose metric the run lacks is 'not evaluated', never a pass.")
 missing = [f for f in FAMILIES if not any(r.suites(f) for r in runs)]
 if missing:
     st.caption(f"Not tested in the selected runs: {', '.join(missing)} "
