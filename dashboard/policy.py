@@ -12,7 +12,7 @@ from audit.report.frames import RunData, group_label
 from dashboard.ui import reports_dir
 
 NO_POLICY = ""
-LIGHTS = {"green": "🟢 pass", "amber": "🟠 warn", "red": "🔴 fail", "grey": "⚪ not evaluated"}
+LAMPS = {"green": "🟢", "amber": "🟠", "red": "🔴", "grey": "⚪"}
 SEVERITY = ["green", "grey", "amber", "red"]
 VERDICT_COLUMNS = ["run", "rule", "light", "status", "severity", "evidence", "key", "colour"]
 
@@ -43,24 +43,26 @@ def policy_verdicts(runs: list[RunData], choice: str) -> pd.DataFrame | None:
     for run in runs:
         gate = evaluate_policy(policy, run.results, choice)
         for verdict in gate.verdicts:
-            rows.append({"run": run.label, "rule": verdict.rule, "light": LIGHTS[verdict.light],
-                         "status": verdict.status, "severity": verdict.severity,
-                         "evidence": verdict.evidence, "key": (run.run_id, verdict.suite,
-                                                               verdict.metric,
-                                                               group_label(verdict.group)),
-                         "colour": verdict.light})
+            rows.append({
+                "run": run.label, "rule": verdict.rule,
+                "light": f"{LAMPS[verdict.light]} {verdict.status}", "status": verdict.status,
+                "severity": verdict.severity, "evidence": verdict.evidence,
+                "key": (run.run_id, verdict.suite, verdict.metric, group_label(verdict.group)),
+                "colour": verdict.light})
+        counts = ", ".join(f"{n} {status}" for status, n in gate.counts().items() if n)
         st.caption(f"{run.run_id}: policy '{gate.policy}' "
-                   f"{'PASSED' if gate.passed else 'FAILED'} "
-                   f"({', '.join(f'{n} {s}' for s, n in gate.counts().items() if n)}).")
+                   f"{'PASSED' if gate.passed else 'FAILED'} ({counts}).")
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
 
 
 def lights_for(overall: pd.DataFrame, verdicts: pd.DataFrame) -> list[str]:
-    """For each overall metric row, the worst light of the rules that judged it ('' if none)."""
-    worst: dict[tuple, str] = {}
-    for key, colour in zip(verdicts["key"], verdicts["colour"], strict=True):
-        if SEVERITY.index(colour) >= SEVERITY.index(worst.get(key, "green")):
-            worst[key] = colour
-    return [LIGHTS[worst[key]] if key in worst else ""
+    """For each overall metric row, the light and status of the worst rule that judged it
+    ('' when no rule did)."""
+    worst: dict[tuple, tuple[str, str]] = {}
+    for key, colour, light in zip(verdicts["key"], verdicts["colour"], verdicts["light"],
+                                  strict=True):
+        if SEVERITY.index(colour) >= SEVERITY.index(worst.get(key, ("green", ""))[0]):
+            worst[key] = (colour, light)
+    return [worst[key][1] if key in worst else ""
             for key in zip(overall["run_id"], overall["suite"], overall["metric"],
                            overall["group"], strict=True)]

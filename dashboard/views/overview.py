@@ -45,7 +45,8 @@ else:
                 "interval is the range the true value probably lies in given how few items "
                 "were tested, and 'better' says which direction is good."
                 + (" The light is the policy's verdict on that metric: green passes, amber "
-                   "is a warning, red fails, grey means the policy has no rule for it."
+                   "passes only on the point estimate (its interval reaches the threshold) or "
+                   "is a warning, red fails; an empty cell means no rule covers the metric."
                    if verdicts is not None else ""))
     if verdicts is not None:
         st.subheader("Policy verdicts")
