@@ -102,6 +102,18 @@ def metrics_of(runs: list[RunData]) -> pd.DataFrame:
     return frame.assign(run=frame["run_id"].map(labels)) if not frame.empty else frame
 
 
+def combined(runs: list[RunData], frame: str, what: str) -> pd.DataFrame:
+    """One frame (`samples` or `energy`) of every selected run, with a `run` column naming each
+    run; stops the page with a helpful message when the runs have none yet."""
+    combined_frame = concat([getattr(r, frame) for r in runs])
+    if combined_frame.empty:
+        st.info(f"The selected runs have no {what} yet (a run writes them as each suite "
+                "finishes). Choose a finished run in the sidebar.")
+        st.stop()
+    labels = {r.run_id: r.label for r in runs}
+    return combined_frame.assign(run=combined_frame["run_id"].map(labels))
+
+
 def format_value(value: float | None, unit: str) -> str:
     """A metric value for people: proportions as percentages, others to 3 significant digits."""
     if value is None or pd.isna(value):

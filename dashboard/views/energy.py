@@ -6,21 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from audit.report.frames import concat
 from dashboard.charts import energy_chart
-from dashboard.ui import how_to_read, select_runs
+from dashboard.ui import combined, how_to_read, select_runs
 
 runs = select_runs()
 st.title("Energy")
 st.write("The electricity each part of the audit used, and the emissions it implies at the "
          "grid's carbon intensity.")
-labels = {r.run_id: r.label for r in runs}
-frame = concat([r.energy for r in runs])
-if frame.empty:
-    st.info("The selected runs have no energy figures (energy.json is written as each suite "
-            "finishes). Choose a finished run in the sidebar.")
-    st.stop()
-frame = frame.assign(run=frame["run_id"].map(labels))
+frame = combined(runs, "energy", "energy figures")
 for note in dict.fromkeys(r.energy_doc.get("accuracy_note", "") for r in runs):
     if note:
         st.warning(note)

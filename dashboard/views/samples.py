@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from audit.report.frames import GROUP_PREFIX, SCORE_PREFIX, concat, group_label
-from dashboard.ui import select_runs
+from audit.report.frames import GROUP_PREFIX, SCORE_PREFIX, group_label
+from dashboard.ui import combined, select_runs
 
 PAGE_SIZE = 20
 
@@ -16,11 +16,7 @@ st.title("Samples")
 st.write("Every item the model was given, what it answered and how it was scored. Model "
          "output is shown as plain text, exactly as produced.")
 labels = {r.run_id: r.label for r in runs}
-frame = concat([r.samples for r in runs])
-if frame.empty:
-    st.info("The selected runs have no samples yet (samples.jsonl is written as each suite "
-            "finishes). Choose a finished run in the sidebar.")
-    st.stop()
+frame = combined(runs, "samples", "samples")
 score_labels = {name: meta.get("label") or name for r in runs
                 for suite in r.suites() for name, meta in r.metric_info(suite).items()}
 
