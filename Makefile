@@ -16,10 +16,19 @@ PYTEST_ARGS ?=
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fm-audit-installed
+# The browser tests (dashboard) and PDF export drive Debian's Chromium; never a downloaded one.
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: install audit test lint dashboard bench clean
 
-install: $(STAMP)
+install: $(STAMP) $(CHROMIUM)
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+		echo "Chromium is missing: run 'sudo apt-get install -y chromium' (the browser tests skip without it)."; \
+	fi
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)

@@ -94,6 +94,29 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def dashboard_command(reports: Path, host: str, port: int) -> tuple[list[str], dict[str, str]]:
+    """The `streamlit run` command line and environment that serve the dashboard on
+    `reports`, using this checkout's `audit` package (its folder goes first on PYTHONPATH)."""
+    import os
+
+    import audit
+    from audit.errors import ConfigError
+
+    root = Path(audit.__file__).resolve().parent.parent
+    app = root / "dashboard" / "app.py"
+    if not app.is_file():
+        raise ConfigError(f"the dashboard app is not at {app}",
+                          fix="run fm-audit from a source checkout installed with "
+                              "`pip install -e .` (the dashboard/ folder sits beside audit/).")
+    env = dict(os.environ, FM_AUDIT_REPORTS=str(Path(reports).resolve()),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(root),
+                                                        os.environ.get("PYTHONPATH")])))
+    command = [sys.executable, "-m", "streamlit", "run", str(app),
+               "--server.address", host, "--server.port", str(port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    return command, env
+
+
 def _open_runs(runs: list[str], reports: str) -> list:
     from audit.report.runfolder import RunFolder
 
@@ -177,8 +200,15 @@ def _cmd_rescore(args: argparse.Namespace) -> int:
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    print("The dashboard is not built yet (tracked as its own issue).")
-    return 0
+    import subprocess
+
+    command, env = dashboard_command(Path(args.reports), args.host, args.port)
+    print(f"Serving the dashboard on http://{args.host}:{args.port} for {args.reports} "
+          "(Ctrl+C stops it).")
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -261,7 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
     rescore.set_defaults(func=_cmd_rescore)
 
     dashboard = sub.add_parser("dashboard", help="open the Streamlit dashboard")
-    dashboard.add_argument("reports", nargs="?", default="reports")
+    dashboard.add_argument("reports", nargs="?", default="reports",
+                           help="directory holding run folders (default: reports)")
+    dashboard.add_argument("--host", default="127.0.0.1",
+                           help="address to bind (default: 127.0.0.1, this machine only)")
+    dashboard.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
     dashboard.set_defaults(func=_cmd_dashboard)
     return parser
 

@@ -116,6 +116,7 @@ def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reque
         "n_samples": len(samples),
         "limit": context.limit,
         "limits": spec.limits,
+        "correct_metric": spec.correct_metric,
         "data": suite.data_sources(),
         "skipped": suite.skipped(),
         "metric_info": {k: v.to_dict() for k, v in spec.metric_info().items()},

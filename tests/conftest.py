@@ -33,3 +33,32 @@ def small_run(reports_dir: Path) -> RunFolder:
     config = RunConfig(model=SMOLLM2, suites=["capability/core_mc"], limit=6, device="cpu",
                        out=reports_dir, run_id="small-run")
     return run_audit(config)
+
+
+
+@pytest.fixture(scope="session")
+def chat_run(small_run: RunFolder, reports_dir: Path) -> RunFolder:
+    """A second real run of `small_run`'s items with the chat template on (other prompts,
+    same items): the real pair that comparisons are tested on."""
+    from audit.runner import run_audit
+
+    return run_audit(RunConfig.model_validate(dict(small_run.read_json("run.json")["config"],
+                                                   run_id="small-run-chat",
+                                                   chat_template="on")))
+
+
+@pytest.fixture(scope="session")
+def dashboard_reports(tmp_path_factory: pytest.TempPathFactory, small_run: RunFolder,
+                      chat_run: RunFolder) -> Path:
+    """A reports directory for the dashboard tests: copies of `small_run` and `chat_run`, and
+    a copy of `small_run` with hand-made multilingual and misuse suites added
+    (tests/dashboard_runs.py)."""
+    import shutil
+
+    from tests.dashboard_runs import derived_run
+
+    root = tmp_path_factory.mktemp("dashboard-reports")
+    for run in (small_run, chat_run):
+        shutil.copytree(run.path, root / run.run_id)
+    derived_run(small_run, root, "derived-run")
+    return root

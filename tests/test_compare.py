@@ -157,14 +157,9 @@ def test_compare_needs_two_runs(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_compare_two_real_runs_pairs_their_items(small_run, reports_dir: Path) -> None:
+def test_compare_two_real_runs_pairs_their_items(small_run, chat_run) -> None:
     """A second real run (chat template on: different prompts, same items) against the first."""
-    from audit.config import RunConfig
-    from audit.runner import run_audit
-
-    config = RunConfig.model_validate(dict(small_run.read_json("run.json")["config"],
-                                           run_id="small-run-chat", chat_template="on"))
-    chat = run_audit(config)
+    chat = chat_run
     frame = deltas_frame(compare_runs([small_run, chat]))
     overall = frame[(frame["metric"] == "acc") & (frame["group"] == "overall")].iloc[0]
     assert overall["n_pairs"] == 6 and overall["method"] == PAIRED_MEAN
