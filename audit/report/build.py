@@ -41,7 +41,7 @@ from audit.report.model import (
     RunReport,
 )
 from audit.report.runfolder import RunFolder
-from audit.report.summary import format_value, interval_text
+from audit.report.summary import format_value, interval_text, quantity
 
 log = logging.getLogger(__name__)
 
@@ -378,11 +378,12 @@ def _energy_finding(energy: EnergySection | None) -> Finding:
                        "energy", AREA_MEANING["energy"])
     methods = sorted({r.method for r in energy.rows})
     per_request = [r.wh_per_1000_requests for r in energy.rows if r.wh_per_1000_requests]
-    spread = (f"{min(per_request):.3g}" if len(set(per_request)) == 1
-              else f"{min(per_request):.3g} to {max(per_request):.3g}")
+    spread = (quantity(min(per_request)) if len(set(per_request)) == 1
+              else f"{quantity(min(per_request))} to {quantity(max(per_request))}")
     rate = f", {spread} Wh per 1,000 requests" if per_request else ""
     return Finding("energy", "Energy",
-                   f"The audit used {energy.total_wh:.3g} Wh ({energy.total_gco2e:.3g} g CO2e)"
+                   f"The audit used {quantity(energy.total_wh)} Wh ({quantity(energy.total_gco2e)} "
+                   "g CO2e)"
                    f"{rate}; method: {'; '.join(methods)}. Estimates may be off by up to "
                    "about 40%. No policy rule applies to energy.", "grey", "energy",
                    AREA_MEANING["energy"])

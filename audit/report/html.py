@@ -23,7 +23,13 @@ from audit.report.model import (
     Report,
     RunReport,
 )
-from audit.report.summary import direction_text, format_value, interval_text
+from audit.report.summary import (
+    difference_text,
+    direction_text,
+    format_value,
+    interval_text,
+    quantity,
+)
 from audit.report.svg import render_svg
 
 LIGHT_WORDS = {"green": "meets policy", "amber": "uncertain or warning", "red": "fails policy",
@@ -159,13 +165,12 @@ def _languages(table: LanguageTable, prefix: str) -> str:
 
 
 def _energy(energy: EnergySection, prefix: str) -> str:
-    rows = [[e(r.suite), e(f"{r.wh:.3g}"), e(f"{r.gco2e:.3g}"), e(f"{r.duration_s:.0f}"),
-             e("n/a" if r.wh_per_1000_requests is None else f"{r.wh_per_1000_requests:.3g}"),
-             e("n/a" if r.wh_per_1000_tokens is None else f"{r.wh_per_1000_tokens:.3g}"),
-             e("n/a" if r.wh_per_correct_answer is None else f"{r.wh_per_correct_answer:.3g}"),
+    rows = [[e(r.suite), e(quantity(r.wh)), e(quantity(r.gco2e)), e(f"{r.duration_s:.0f}"),
+             e(quantity(r.wh_per_1000_requests)), e(quantity(r.wh_per_1000_tokens)),
+             e(quantity(r.wh_per_correct_answer)),
              e(r.method), e(r.hardware)] for r in energy.rows]
     return (f'<h2 id="{prefix}energy">Energy</h2>'
-            f"<p>Total {energy.total_wh:.3g} Wh, {energy.total_gco2e:.3g} g CO2e.</p>"
+            f"<p>Total {quantity(energy.total_wh)} Wh, {quantity(energy.total_gco2e)} g CO2e.</p>"
             + _table(["Suite", "Wh", "g CO2e", "Seconds", "Wh / 1,000 requests",
                       "Wh / 1,000 tokens", "Wh / correct answer", "Method", "Hardware"],
                      rows, {1, 2, 3, 4, 5, 6})
@@ -200,9 +205,7 @@ def _delta_row(d: MetricDelta) -> list[str]:
         return e(format_value(value, unit))
 
     def diff(value: float | None) -> str:
-        if value is None:
-            return "n/a"
-        return e(f"{100 * value:+.1f} pts" if unit == "proportion" else f"{value:+.3g}")
+        return e(difference_text(value, unit))
 
     mark = ""
     if d.significant:

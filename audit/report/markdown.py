@@ -18,7 +18,13 @@ from audit.report.model import (
     Report,
     RunReport,
 )
-from audit.report.summary import direction_text, format_value, interval_text
+from audit.report.summary import (
+    difference_text,
+    direction_text,
+    format_value,
+    interval_text,
+    quantity,
+)
 
 LIGHT_MARKS = {"green": "🟢 meets", "amber": "🟡 uncertain", "red": "🔴 fails", "grey": "⚪ —"}
 _PUNCTUATION = re.compile(r"([\\`*_\[\]()#!|~])")
@@ -94,10 +100,7 @@ def _gate(gate: GateResult) -> list[str]:
 
 
 def _comparison(comparison: Comparison) -> list[str]:
-    def diff(value: float | None, unit: str) -> str:
-        if value is None:
-            return "n/a"
-        return f"{100 * value:+.1f} pts" if unit == "proportion" else f"{value:+.3g}"
+    diff = difference_text
 
     rows = [[md(d.run_b), md(d.suite), md(d.label), md(d.group_text),
              md(format_value(d.value_a, d.unit)), md(format_value(d.value_b, d.unit)),
@@ -121,12 +124,11 @@ def _run(run: RunReport, several: bool) -> list[str]:
         lines += _languages(run.languages)
     if run.energy:
         energy = run.energy
-        lines += ["## Energy", "", f"Total {energy.total_wh:.3g} Wh, "
-                  f"{energy.total_gco2e:.3g} g CO2e.", "",
+        lines += ["## Energy", "", f"Total {quantity(energy.total_wh)} Wh, "
+                  f"{quantity(energy.total_gco2e)} g CO2e.", "",
                   _table(["Suite", "Wh", "Wh / 1,000 requests", "Method"],
-                         [[md(r.suite), f"{r.wh:.3g}",
-                           "n/a" if r.wh_per_1000_requests is None
-                           else f"{r.wh_per_1000_requests:.3g}", md(r.method)]
+                         [[md(r.suite), quantity(r.wh), quantity(r.wh_per_1000_requests),
+                           md(r.method)]
                           for r in energy.rows]), "", md(energy.note), ""]
     lines += ["## Model card", ""]
     for section in run.model_card:

@@ -15,6 +15,23 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:.3g}"
 
 
+def quantity(value: float | None) -> str:
+    """A measured quantity with three significant figures, never in scientific notation for
+    the magnitudes a report shows ('n/a' when absent)."""
+    if value is None:
+        return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}" if abs(value) >= 0.001 or value == 0 else f"{value:.1e}"
+
+
+def difference_text(value: float | None, unit: str) -> str:
+    """A signed difference: percentage points for proportions, else the unit's number."""
+    if value is None:
+        return "n/a"
+    return f"{100 * value:+.1f} pts" if unit == "proportion" else f"{value:+.3g}"
+
+
 def interval_text(low: float | None, high: float | None, unit: str) -> str:
     """A 95% interval as 'low to high' in the metric's unit, or 'n/a'."""
     if low is None or high is None:
