@@ -76,7 +76,7 @@ def run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reques
                            num_fewshot=config.num_fewshot)
     with track_energy(suite.name, config.country_iso_code) as meter:
         samples = suite.build_samples(context)
-        if not samples:
+        if not samples and not suite.skipped():
             raise DatasetError(f"suite {suite.name} has no items to run",
                                fix="check its dataset files; an empty dataset cannot be audited.")
         stats = execute(model.lm, samples, cache, model.tokenizer, label=suite.name)
@@ -92,8 +92,9 @@ def run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reques
         "n_samples": len(samples),
         "limit": context.limit,
         "limits": spec.limits,
-        "data": [d.model_dump() for d in spec.data],
+        "data": suite.data_sources(),
         "skipped": suite.skipped(),
+        "selection": suite.selection(),
         "metric_info": {k: v.to_dict() for k, v in spec.metric_info().items()},
         "metrics": [m.to_dict() for m in metrics],
     }
@@ -117,7 +118,7 @@ def _start(config: RunConfig, suites: list[Suite], model: LoadedModel) -> RunFol
         "model": model.provenance.to_dict(),
         "environment": describe_environment(),
         "suites": [s.name for s in suites],
-        "data_sources": {s.name: [d.model_dump() for d in s.spec.data] for s in suites},
+        "data_sources": {s.name: s.data_sources() for s in suites},
     })
     return folder
 

@@ -120,3 +120,11 @@ class Suite(ABC):
     def skipped(self) -> list[dict[str, str]]:
         """Parts of the suite that could not run, each with its reason (reported, never hidden)."""
         return []
+
+    def selection(self) -> dict[str, Any]:
+        """How the items run were chosen from the data (e.g. a seeded sample), for results.json."""
+        return {}
+
+    def data_sources(self) -> list[dict[str, Any]]:
+        """Provenance of the data the suite uses (source, version, sha256, licence, citation)."""
+        return [source.provenance() for source in self.spec.data]
