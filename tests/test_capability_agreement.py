@@ -49,3 +49,22 @@ def test_scores_equal_lm_eval_simple_evaluate(smollm2, tmp_path: Path, name: str
             assert mine[0] == pytest.approx(float(logprob), abs=1e-4)
     accuracy = sum(s.scores["acc"] for s in samples) / len(samples)
     assert accuracy == pytest.approx(reference["results"][task_name]["acc,none"])
+
+
+def test_a_suite_whose_tasks_are_all_skipped_is_reported_not_failed(smollm2, tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    from huggingface_hub import constants
+
+    from audit.config import RunConfig
+    from audit.runner import run_suite
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # discard port: refused
+    suite = select(["capability/lm_eval_hub"])[0]
+    results, energy, records = run_suite(
+        suite, smollm2, RunConfig(suites=[suite.name], out=tmp_path),
+        RequestCache(tmp_path / "requests.jsonl", "skipped"))
+    assert results["n_samples"] == 0 and records == [] and results["metrics"] == []
+    assert len(results["skipped"]) == len(suite.spec.tasks) == 5
+    assert energy["n_requests"] == 0
