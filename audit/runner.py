@@ -99,7 +99,7 @@ def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reque
                            num_fewshot=config.num_fewshot)
     with track_energy(suite.name, config.country_iso_code) as meter:
         samples = suite.build_samples(context)
-        if not samples:
+        if not samples and not suite.skipped():
             raise DatasetError(f"suite {suite.name} has no items to run",
                                fix="check its dataset files; an empty dataset cannot be audited.")
         stats = execute(model.lm, samples, cache, model.tokenizer, label=suite.name,
@@ -119,6 +119,7 @@ def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reque
         "correct_metric": spec.correct_metric,
         "data": suite.data_sources(),
         "skipped": suite.skipped(),
+        "selection": suite.selection(),
         "metric_info": {k: v.to_dict() for k, v in spec.metric_info().items()},
         "metrics": [m.to_dict() for m in metrics],
     }

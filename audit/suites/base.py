@@ -138,14 +138,15 @@ class Suite(ABC):
         (the default) means "not available", and such metrics are then compared unpaired."""
         return None
 
-    def data_sources(self) -> list[dict[str, Any]]:
-        """Provenance of the data this suite reads, for run.json and results.json.
-
-        By default the spec's `data` entries; a suite that reads files from a data pack
-        overrides this to add each file's own licence, citation and sha256.
-        """
-        return [d.model_dump() for d in self.spec.data]
-
     def skipped(self) -> list[dict[str, str]]:
         """Parts of the suite that could not run, each with its reason (reported, never hidden)."""
         return []
+
+    def selection(self) -> dict[str, Any]:
+        """How the items run were chosen from the data (e.g. a seeded sample), for results.json."""
+        return {}
+
+    def data_sources(self) -> list[dict[str, Any]]:
+        """Provenance of the data the suite uses (source, version, sha256, licence, citation),
+        for run.json and results.json; suites reading other pack files add theirs."""
+        return [source.provenance() for source in self.spec.data]

@@ -3,13 +3,21 @@
 Requests are built by lm-eval's own `Task.build_all_requests` and scored by its own filters
 and `process_results`, exactly as `lm_eval.simple_evaluate` does; only execution (batched,
 cached, resumable) and uncertainty reporting are fm-audit's. Tasks named in the spec are looked
-up in the suite folder first, then among lm-eval's bundled task definitions.
+up in the suite folder first, then among lm-eval's bundled task definitions; a bundled task
+whose data cannot be reached is reported as skipped, with the reason.
+
+A task's `data_files` may name a data-pack file (`pack:<pack>/<member>`) declared under `data:`
+in suite.yaml; it is fetched and verified against its pinned sha256 before lm-eval reads it.
+A profile may set `sample: N`: each task then runs a seeded random sample of N documents (the
+same seed gives the same documents), recorded in results.json under `selection`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+import random
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +25,8 @@ from jinja2 import UndefinedError
 from lm_eval.api.instance import Instance
 from lm_eval.api.task import Task
 
+from audit.data.hub import hub_unreachable_reason, offline_flag
+from audit.data.packs import PACK_PREFIX
 from audit.errors import DatasetError, SuiteError
 from audit.suites.base import Request, Sample, Suite, SuiteContext
 from audit.suites.spec import SPEC_FILE
@@ -29,15 +39,75 @@ def _as_response(kind: str, response: Any) -> Any:
     return tuple(response) if kind == "loglikelihood" else response
 
 
+def seeded_sample(n_docs: int, size: int, seed: int, task_name: str) -> list[int] | None:
+    """Sorted ids of a random sample of `size` documents, fixed by (seed, task); None = all."""
+    if size >= n_docs:
+        return None
+    return sorted(random.Random(f"{seed}/{task_name}").sample(range(n_docs), size))
+
+
+def _gold(task: Task, doc: dict[str, Any]) -> int | None:
+    target = task.doc_to_target(doc)
+    if isinstance(target, int):
+        return target
+    choices = task.doc_to_choice(doc)
+    return choices.index(target) if isinstance(target, str) and target in choices else None
+
+
+def _baseline_scorer(task: Task) -> Callable[[dict[str, Any]], dict[str, float]]:
+    """Per-document scores of two reference guessers for a multiple-choice task.
+
+    `chance`: the expected accuracy of a uniform random pick (1 / number of options).
+    `majority`: whether the gold is the task's most frequent gold option over all its
+    documents (ties to the lower index), i.e. the accuracy of always giving that answer.
+    """
+    counts = Counter(_gold(task, doc) for doc in task.eval_docs)
+    counts.pop(None, None)
+    majority = min(counts, key=lambda gold: (-counts[gold], gold)) if counts else None
+
+    def score(doc: dict[str, Any]) -> dict[str, float]:
+        gold = _gold(task, doc)
+        if gold is None:
+            return {}
+        return {"chance": 1.0 / len(task.doc_to_choice(doc)), "majority": float(gold == majority)}
+
+    return score
+
+
 class LmEvalSuite(Suite):
     """A suite whose `tasks` are lm-eval task names (YAML in the suite folder, or bundled)."""
 
     _tasks: dict[str, Task] | None = None
+    BASELINES = ("chance", "majority")
+
+    def __init__(self, spec: Any) -> None:
+        super().__init__(spec)
+        self._skipped: list[dict[str, str]] = []
+        self._selection: dict[str, Any] = {}
+
+    def skipped(self) -> list[dict[str, str]]:
+        return list(self._skipped)
+
+    def selection(self) -> dict[str, Any]:
+        return dict(self._selection)
 
     def resolve_data_path(self, path: str) -> str:
-        """A `data_files` entry as an absolute path: relative ones are under the suite folder."""
+        """A `data_files` entry as an absolute path: relative ones are under the suite folder,
+        `pack:` ones are data-pack files declared in suite.yaml, fetched and verified."""
+        if path.startswith(PACK_PREFIX):
+            return str(self._pack_file(path))
         candidate = Path(path)
         return path if candidate.is_absolute() else str(self.spec.directory / candidate)
+
+    def _pack_file(self, uri: str) -> Path:
+        declared = {source.file: source for source in self.spec.data}
+        source = declared.get(uri)
+        if source is None or not source.sha256:
+            raise SuiteError(
+                f"suite {self.name}: data file {uri} is not declared with a pinned sha256",
+                fix=f"add it under `data:` in {self.spec.directory}/{SPEC_FILE} with "
+                    f"`file: {uri}`, its sha256, licence and citation.")
+        return source.data_file().path()  # type: ignore[union-attr]
 
     def _local_task_configs(self) -> dict[str, dict[str, Any]]:
         """Task YAMLs in the suite folder, with their data files resolved to absolute paths."""
@@ -76,23 +146,76 @@ class LmEvalSuite(Suite):
         from lm_eval.tasks import TaskManager
 
         wanted = self.task_configs()
+        local = [config for config in wanted if isinstance(config, dict)]
+        loaded: dict[str, Task] = {}
+        if local:
+            try:
+                loaded.update(TaskManager(include_defaults=False).load(local)["tasks"])
+            except (StopIteration, ValueError, KeyError, OSError, TypeError, UndefinedError) as exc:
+                raise DatasetError(
+                    f"suite {self.name}: the data of task(s) {', '.join(self.spec.tasks)} could "
+                    f"not be loaded ({type(exc).__name__}: {exc}); an empty or unreadable "
+                    "dataset cannot be audited",
+                    fix=f"check the data files named in the task YAML in {self.spec.directory}.",
+                ) from exc
         bundled = [name for name in wanted if isinstance(name, str)]
-        manager = TaskManager(include_defaults=bool(bundled))
-        unknown = [name for name in bundled if name not in manager.all_tasks]
+        if bundled:
+            loaded.update(self._load_bundled(bundled))
+        self._tasks = {name: loaded[name] for name in self.spec.tasks if name in loaded}
+        return self._tasks
+
+    def _load_bundled(self, names: list[str]) -> dict[str, Task]:
+        """lm-eval's own tasks whose data can be reached; the others are recorded as skipped.
+
+        Reachability is checked first: indexing lm-eval's thousands of task files takes
+        minutes on a busy CPU, which an offline run would spend for nothing.
+        """
+        from lm_eval.tasks import TaskManager
+
+        reason = None if offline_flag() else hub_unreachable_reason()
+        if reason is not None:
+            self._skipped += [{"what": f"lm-eval task {name}",
+                               "reason": f"{reason}; its data comes from the Hugging Face Hub "
+                                         "and no offline pack holds it (with a local copy of "
+                                         "the dataset, set HF_DATASETS_OFFLINE=1)"}
+                              for name in names]
+            return {}
+        manager = TaskManager()
+        unknown = [name for name in names if name not in manager.all_tasks]
         if unknown:
             raise SuiteError(f"suite {self.name}: unknown lm-eval task(s) {unknown}",
                              fix=f"check `tasks:` in {self.spec.directory}/{SPEC_FILE} and the "
                                  "task YAML files beside it.")
-        try:
-            self._tasks = dict(manager.load(wanted)["tasks"])
-        except (StopIteration, ValueError, KeyError, OSError, TypeError, UndefinedError) as exc:
-            raise DatasetError(
-                f"suite {self.name}: the data of task(s) {', '.join(self.spec.tasks)} could not "
-                f"be loaded ({type(exc).__name__}: {exc}); an empty or unreadable dataset "
-                "cannot be audited",
-                fix=f"check the data files named in the task YAML in {self.spec.directory}.",
-            ) from exc
-        return self._tasks
+        tasks: dict[str, Task] = {}
+        for name in names:
+            try:
+                tasks.update(manager.load([name])["tasks"])
+            except Exception as exc:  # any failure to get third-party data is reported, not fatal
+                log.warning("Skipping lm-eval task %s: %s", name, exc)
+                self._skipped.append({"what": f"lm-eval task {name}",
+                                      "reason": f"its data could not be loaded: "
+                                                f"{type(exc).__name__}: {str(exc)[:300]}"})
+        return tasks
+
+    def _document_ids(self, task_name: str, task: Task, context: SuiteContext
+                      ) -> list[int] | None:
+        """The profile's seeded sample of documents (None: all, or the first `limit`)."""
+        n_docs = len(task.eval_docs)
+        size = self.spec.profiles.get(context.profile, {}).get("sample")
+        ids = None
+        if context.limit is None and size is not None:
+            ids = seeded_sample(n_docs, int(size), context.seed, task_name)
+        if ids is not None:
+            method = f"seeded random sample (random.Random('{context.seed}/{task_name}'))"
+        elif context.limit is not None and context.limit < n_docs:
+            method = "the first `limit` documents"
+        else:
+            method = "all documents"
+        self._selection[task_name] = {
+            "profile": context.profile, "method": method, "n_documents": n_docs,
+            "n_selected": len(ids) if ids is not None else min(n_docs, context.limit or n_docs),
+            "seed": context.seed, "document_ids": ids}
+        return ids
 
     def build_samples(self, context: SuiteContext) -> list[Sample]:
         lm = context.model.lm if context.model is not None else None
@@ -101,9 +224,11 @@ class LmEvalSuite(Suite):
         for task_name, task in self.load_tasks().items():
             if context.num_fewshot is not None:
                 task.set_config(key="num_fewshot", value=context.num_fewshot)
+            ids = self._document_ids(task_name, task, context)
             try:
                 task.build_all_requests(
-                    limit=context.limit, rank=0, world_size=1, apply_chat_template=chat,
+                    limit=context.limit, samples=ids, rank=0, world_size=1,
+                    apply_chat_template=chat,
                     chat_template=lm.apply_chat_template if chat else None,
                     tokenizer_name=lm.tokenizer_name if chat else "")
             except (KeyError, ValueError, TypeError, IndexError, UndefinedError) as exc:
@@ -118,9 +243,10 @@ class LmEvalSuite(Suite):
             if not by_doc:
                 raise SuiteError(f"suite {self.name}: task {task_name} produced no items",
                                  fix="check that the task's dataset files exist and are not empty.")
-            for doc_id, instances in sorted(by_doc.items()):
+            for position, instances in sorted(by_doc.items()):
                 instances.sort(key=lambda inst: inst.idx)
                 doc = instances[0].doc
+                doc_id = ids[position] if ids is not None else position  # lm-eval renumbers
                 group = {"task": task_name}
                 group.update({d: str(doc[d]) for d in self.spec.group_by if d in doc})
                 samples.append(Sample(
@@ -151,6 +277,8 @@ class LmEvalSuite(Suite):
                         doc_id=sample.data["doc_id"], repeats=1))
             task._instances = instances
             task.apply_filters()
+            baselines = (_baseline_scorer(task) if set(self.BASELINES) & set(self.spec.metrics)
+                         and task.OUTPUT_TYPE == "multiple_choice" else None)
             filter_key = next(iter(instances[0].filtered_resps))
             per_doc: dict[int, list[Instance]] = defaultdict(list)
             for instance in instances:
@@ -161,3 +289,5 @@ class LmEvalSuite(Suite):
                     doc_instances[0].doc, [i.filtered_resps[filter_key] for i in doc_instances])
                 sample.scores = {k: float(v) for k, v in values.items()
                                  if isinstance(v, (int, float, bool))}
+                if baselines is not None:
+                    sample.scores.update(baselines(doc_instances[0].doc))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from audit.data.packs import PACK_PREFIX, DataFile
 from audit.metrics import MetricInfo
 from audit.yamlfile import load_model_file
 
@@ -28,17 +29,38 @@ class MetricSpec(BaseModel):
 
 
 class DataSource(BaseModel):
-    """Where a suite's items come from: enough to cite and re-fetch them."""
+    """Where a suite's items come from: enough to cite and re-fetch them.
+
+    `file: pack:<pack>/<member>` names a file of a data pack (audit/data/packs.py); task YAMLs
+    refer to it by the same string, and its source, version and sha256 are then read from the
+    pinned pack rather than written by hand.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    source: str
+    source: str = ""
+    file: str = ""
     version: str = ""
     licence: str
     citation: str = ""
     url: str = ""
     sha256: str = ""
+
+    def data_file(self) -> DataFile | None:
+        """The data-pack file this source names, or None for files kept in the suite."""
+        if not self.file.startswith(PACK_PREFIX):
+            return None
+        return DataFile.from_uri(self.file, dataset=self.name, licence=self.licence,
+                                 citation=self.citation, url=self.url, sha256=self.sha256)
+
+    def provenance(self) -> dict[str, Any]:
+        """What run.json records: as declared, completed from the verified pack file."""
+        record = self.model_dump()
+        data_file = self.data_file()
+        if data_file is not None:
+            record.update(data_file.provenance())
+        return record
 
 
 class SuiteSpec(BaseModel):
