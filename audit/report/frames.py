@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from audit.errors import RunFolderError
+from audit.redaction import hidden_in_reports
 from audit.report.compare import group_label
-from audit.report.redact import should_redact
 from audit.report.runfolder import RunFolder, list_runs
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def response_text(record: dict[str, Any]) -> str:
 def samples_frame(records: list[dict[str, Any]], results: dict[str, Any],
                   run_id: str) -> pd.DataFrame:
     """One row per sample: suite, id, group columns, prompt, output text, whether the output
-    must stay hidden until revealed (`audit.report.redact`),
+    must stay hidden until revealed (`audit.redaction`),
     whether it was answered correctly (when its suite names a correctness score) and every
     per-sample score as a `score:<name>` column."""
     suites = results.get("suites", {})
@@ -163,7 +163,7 @@ def samples_frame(records: list[dict[str, Any]], results: dict[str, Any],
         row = {"run_id": run_id, "suite": suite, "family": entry.get("family", ""),
                "id": str(record.get("id", "")), "prompt": prompt_text(record),
                "output": response_text(record),
-               "redact": should_redact(record, entry.get("family", "")),
+               "redact": hidden_in_reports(record, entry.get("family", "")),
                "correct": None if correct is None else bool(correct >= 0.5),
                "requests": record.get("requests", []), "responses": record.get("responses"),
                "data": data}
