@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -300,6 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends a run like Ctrl-C: the run folder is marked failed, with how to resume."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run a subcommand; user errors print a message and exit 2, no traceback."""
     args = build_parser().parse_args(argv)
@@ -307,6 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(message)s")
     for noisy in ("lm_eval", "transformers", "codecarbon", "httpx", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return args.func(args)
     except AuditError as exc:
