@@ -34,6 +34,8 @@ class RunConfig(BaseModel):
     intended_use: str = ""
     trust_remote_code: bool = False
     allow_pickle: bool = False
+    request_cache: bool = Field(
+        default=True, description="reuse answers earlier runs stored in the shared cache")
 
     def load_options(self) -> LoadOptions:
         return LoadOptions(device=self.device, batch_size=self.batch_size, dtype=self.dtype,
