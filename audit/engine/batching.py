@@ -15,30 +15,35 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
+MAX_PADDING = 1.25
+
 
 class DeviceMemoryError(AuditError):
     """A single request does not fit in device memory even alone."""
 
 
 def budget_batches(items: Sequence[T], cost: Callable[[T], int], max_rows: int,
-                   token_budget: int) -> list[list[T]]:
+                   token_budget: int, max_padding: float = MAX_PADDING) -> list[list[T]]:
     """Consecutive batches of `items` (sorted longest first by the caller) whose padded size
-    (rows x the longest item's cost) stays within `token_budget`, and at most `max_rows` long.
+    (rows x the longest item's cost) stays within `token_budget`, at most `max_rows` long, and
+    at most `max_padding` times the tokens the items really hold (so a batch of short items
+    is not padded to one long item's length).
 
     Because the first item of a batch is its longest, the padded size is known on admission.
     An item larger than the budget travels alone.
     """
     batches: list[list[T]] = []
     current: list[T] = []
-    width = 0
+    width = real = 0
     for item in items:
         size = cost(item)
-        new_width = max(width, size)
-        if current and (len(current) >= max_rows or new_width * (len(current) + 1) > token_budget):
+        padded = max(width, size) * (len(current) + 1)
+        if current and (len(current) >= max_rows or padded > token_budget
+                        or padded > max_padding * (real + size)):
             batches.append(current)
-            current, new_width = [], size
+            current, width, real = [], 0, 0
         current.append(item)
-        width = new_width
+        width, real = max(width, size), real + size
     if current:
         batches.append(current)
     return batches

@@ -140,8 +140,9 @@ class LoglikelihoodScorer:
                     tails.append((row, context, continuation))
             scored.append(entry)
         tails.sort(key=lambda t: (-len(t[2]), t[1], t[2]))
-        for part in budget_batches(tails, lambda t: width + len(t[2]) - 1, self.fallback.max_rows,
-                                   self.runner.settings.token_budget):
+        budget = self.runner.settings.token_budget
+        rows = max(1, min(self.fallback.max_rows, budget // (width + 1)))
+        for part in budget_batches(tails, lambda t: len(t[2]) - 1, rows, budget):
             for (row, context, continuation), (logprob, greedy) in zip(
                     part, self._tail_batch(part, cache, width), strict=True):
                 head_logprob, head_greedy = scored[row][context, continuation]
