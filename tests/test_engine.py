@@ -21,9 +21,9 @@ pytestmark = pytest.mark.slow
 
 ROLLING_TEXTS = ["The quick brown fox jumps over the lazy dog.",
                  "Audits are rerun for every fine-tune, so they must be fast and exact. " * 3]
-QUESTIONS = ["What is the capital of France?", "Name a primary colour.",
+QUESTIONS = ["What is the capital of France?", "Hi",
              "Write one sentence about the sea, the wind and the sky at dawn.",
-             "Count from one to five.", "Hi"]
+             "Count from one to five."]
 
 
 def _instances(kind: str, args: list[tuple]) -> list[Instance]:
@@ -33,7 +33,7 @@ def _instances(kind: str, args: list[tuple]) -> list[Instance]:
 @pytest.fixture(scope="module")
 def requests(smollm2) -> dict[str, list[Instance]]:
     suite = select(["capability/core_mc"])[0]
-    samples = suite.build_samples(SuiteContext(model=smollm2, limit=6))
+    samples = suite.build_samples(SuiteContext(model=smollm2, limit=5))
     mc = [tuple(r.args) for s in samples for r in s.requests]
     mc.append(("", "Paris is the capital of France."))
     prompts = [smollm2.lm.apply_chat_template([{"role": "user", "content": q}]) for q in QUESTIONS]
@@ -41,7 +41,7 @@ def requests(smollm2) -> dict[str, list[Instance]]:
         "loglikelihood": _instances("loglikelihood", mc),
         "loglikelihood_rolling": _instances("loglikelihood_rolling", [(t,) for t in ROLLING_TEXTS]),
         "generate_until": _instances("generate_until", [
-            (p, {"until": ["\n\n"], "max_gen_toks": 20, "do_sample": False}) for p in prompts]),
+            (p, {"until": ["\n\n"], "max_gen_toks": 16, "do_sample": False}) for p in prompts]),
     }
 
 
@@ -99,7 +99,7 @@ def test_ragged_generation_with_joining_equals_one_at_a_time(smollm2, requests) 
     waiting prompts of other lengths join a cache already in flight."""
     prompts = requests["generate_until"]
     longest = max(len(smollm2.tokenizer(p.args[0])["input_ids"]) for p in prompts)
-    joining = _engine(smollm2, token_budget=2 * (longest + 20)).generate_until(prompts)
+    joining = _engine(smollm2, token_budget=2 * (longest + 16)).generate_until(prompts)
     alone = _engine(smollm2, max_rows=1).generate_until(prompts)
     assert joining == alone
 

@@ -10,8 +10,8 @@ import torch
 
 log = logging.getLogger(__name__)
 
-CPU_MAX_ROWS = 64
-CPU_TOKEN_BUDGET = 4096
+CPU_MAX_ROWS = 256
+CPU_TOKEN_BUDGET = 8192
 GPU_MAX_ROWS = 256
 GPU_TOKEN_BUDGET = 65536
 
