@@ -45,6 +45,11 @@ class ModelRunner:
         fewer kept positions projects a few more; their logits and cache rows are dropped.
         """
         rows = input_ids.shape[0]
+        held = input_ids.numel() + (past.get_seq_length() * rows if past else 0)
+        limit = self.settings.simulated_memory_tokens
+        if limit is not None and held > limit:
+            raise torch.OutOfMemoryError(
+                f"simulated device memory of {limit} tokens exceeded by a pass of {held}")
         extra = max(0, -(-self.min_rows // input_ids.shape[1]) - rows)
         if extra:
             copies = torch.tensor([*range(rows), *[0] * extra], device=input_ids.device)
@@ -66,11 +71,6 @@ class ModelRunner:
                  position_ids: torch.Tensor | None, past: DynamicCache | None,
                  keep: torch.Tensor, use_cache: bool
                  ) -> tuple[torch.Tensor, DynamicCache | None]:
-        held = input_ids.numel() + (past.get_seq_length() * input_ids.shape[0] if past else 0)
-        limit = self.settings.simulated_memory_tokens
-        if limit is not None and held > limit:
-            raise torch.OutOfMemoryError(
-                f"simulated device memory of {limit} tokens exceeded by a pass of {held}")
         kwargs: dict[str, Any] = {"attention_mask": attention_mask, "position_ids": position_ids,
                                   "use_cache": use_cache}
         if past is not None:
