@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
-MAX_PADDING = 2.0
+MAX_PADDING = 1.25
 
 
 class DeviceMemoryError(AuditError):
