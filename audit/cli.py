@@ -72,6 +72,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             "chat_template": args.chat_template, "num_fewshot": args.num_fewshot,
             "trust_remote_code": args.trust_remote_code or None,
             "allow_pickle": args.allow_pickle or None,
+            "request_cache": False if args.no_cache else None,
         })
         folder = run_audit(config)
     print(summarise(folder))
@@ -246,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="allow model repositories to run their own Python code (unsafe)")
     run.add_argument("--allow-pickle", action="store_true",
                      help="allow pickle (.bin) weights, which can execute code (unsafe)")
+    run.add_argument("--no-cache", action="store_true",
+                     help="recompute every request instead of reusing answers that earlier "
+                          "runs of the same model stored in the shared cache")
     run.set_defaults(func=_cmd_run)
 
     show = sub.add_parser("show", help="summarise a run, or list runs")

@@ -36,6 +36,8 @@ class RunConfig(BaseModel):
     allow_pickle: bool = False
     checkpoint_every: int = Field(default=128, ge=1,
                                   description="requests per chunk saved to the request cache")
+    request_cache: bool = Field(
+        default=True, description="reuse answers earlier runs stored in the shared cache")
 
     def load_options(self) -> LoadOptions:
         return LoadOptions(device=self.device, batch_size=self.batch_size, dtype=self.dtype,

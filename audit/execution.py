@@ -23,6 +23,7 @@ from lm_eval.api.model import LM
 from tqdm.auto import tqdm
 
 from audit.errors import AuditError
+from audit.request_store import SharedRequestStore
 from audit.suites.base import Request, Sample
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class ExecutionStats:
 
     n_requests: int = 0
     n_executed: int = 0
+    n_from_store: int = 0
     n_tokens: int = 0
 
 
@@ -128,9 +130,25 @@ def _call(lm: LM, kind: str, instances: list[Instance]) -> list[Any]:
     return method(instances)
 
 
+def _reuse_stored(pending: dict[str, Request], cache: RequestCache,
+                  store: SharedRequestStore) -> int:
+    """Copy answers an earlier run left in the shared store into this run's cache; drop them
+    from `pending` and return how many there were."""
+    found = store.get_many([request.key() for request in pending.values()])
+    reused = [(key, found[request.key()]) for key, request in pending.items()
+              if request.key() in found]
+    if reused:
+        cache.add(reused)
+        for key, _ in reused:
+            del pending[key]
+    return len(reused)
+
+
 def execute(lm: LM, samples: list[Sample], cache: RequestCache, tokenizer: Any = None,
-            label: str = "", chunk_size: int = 128) -> ExecutionStats:
-    """Fill every sample's `responses`, running only requests the cache does not hold.
+            label: str = "", chunk_size: int = 128,
+            store: SharedRequestStore | None = None) -> ExecutionStats:
+    """Fill every sample's `responses`, running only requests that neither the run's cache nor
+    the shared store (when given) holds; new answers go to both.
 
     Responses are saved to the cache every `chunk_size` requests: the most work a kill loses.
     """
@@ -144,6 +162,8 @@ def execute(lm: LM, samples: list[Sample], cache: RequestCache, tokenizer: Any =
                     key = cache.key(request)
                     if key not in cache:
                         pending.setdefault(key, request)
+        if pending and store is not None:
+            stats.n_from_store += _reuse_stored(pending, cache, store)
         if not pending:
             continue
         items = list(pending.items())
@@ -154,8 +174,11 @@ def execute(lm: LM, samples: list[Sample], cache: RequestCache, tokenizer: Any =
                 instances = [Instance(request_type=kind, doc={}, arguments=request.args, idx=0)
                              for _, request in chunk]
                 responses = _call(lm, kind, instances)
-                cache.add((key, _to_json(kind, response, request))
-                          for (key, request), response in zip(chunk, responses, strict=True))
+                answers = [(key, request, _to_json(kind, response, request))
+                           for (key, request), response in zip(chunk, responses, strict=True)]
+                cache.add((key, answer) for key, _, answer in answers)
+                if store is not None:
+                    store.put_many((request.key(), answer) for _, request, answer in answers)
                 stats.n_executed += len(chunk)
                 bar.update(len(chunk))
     for sample in samples:

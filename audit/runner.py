@@ -25,6 +25,7 @@ from audit.execution import RequestCache, execute
 from audit.models.base import LoadedModel
 from audit.registry import load_model
 from audit.report.runfolder import REQUEST_CACHE, SCHEMA_VERSION, RunFolder
+from audit.request_store import SharedRequestStore, numerics_identity
 from audit.suites.base import Suite, SuiteContext
 from audit.suites.discovery import available, select
 
@@ -78,7 +79,8 @@ def skipped_suite(suite: Suite, reason: str) -> dict[str, Any]:
             "metrics": []}
 
 
-def run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: RequestCache
+def run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: RequestCache,
+              store: SharedRequestStore | None = None
               ) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]:
     """Run one suite; return its results entry, its energy entry and its sample records.
 
@@ -86,13 +88,14 @@ def run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reques
     reason, and no energy entry.
     """
     try:
-        return _run_suite(suite, model, config, cache)
+        return _run_suite(suite, model, config, cache, store)
     except UnsupportedRequest as exc:
         log.warning("Skipping suite %s: %s", suite.name, exc.message)
         return skipped_suite(suite, exc.message), None, []
 
 
-def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: RequestCache
+def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: RequestCache,
+               store: SharedRequestStore | None
                ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     context = SuiteContext(model=model, limit=suite_limit(suite, config), profile=config.profile,
                            seed=config.seed, use_chat_template=config.use_chat_template(),
@@ -103,7 +106,7 @@ def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reque
             raise DatasetError(f"suite {suite.name} has no items to run",
                                fix="check its dataset files; an empty dataset cannot be audited.")
         stats = execute(model.lm, samples, cache, model.tokenizer, label=suite.name,
-                        chunk_size=config.checkpoint_every)
+                        chunk_size=config.checkpoint_every, store=store)
         suite.score(samples)
         metrics = suite.metrics(samples)
     correct = None
@@ -125,6 +128,7 @@ def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reque
     }
     energy = meter.record(stats.n_requests, stats.n_tokens or None, correct)
     energy["n_executed"] = stats.n_executed
+    energy["n_from_shared_cache"] = stats.n_from_store
     return results, energy, [s.to_dict(suite.name) for s in samples]
 
 
@@ -182,6 +186,18 @@ def resume_audit(run: str, reports_dir: Path) -> RunFolder:
     return _run(folder, config, suites, model)
 
 
+def shared_store(config: RunConfig, model: LoadedModel) -> SharedRequestStore | None:
+    """The cross-run request cache, unless disabled or the weights are not hashed."""
+    if not config.request_cache:
+        return None
+    identity = numerics_identity(model.provenance)
+    if identity is None:
+        log.info("Cross-run request cache not used: %s has no hashed weight files",
+                 config.model)
+        return None
+    return SharedRequestStore(identity)
+
+
 def _run(folder: RunFolder, config: RunConfig, suites: list[Suite], model: LoadedModel
          ) -> RunFolder:
     results = folder.read_json("results.json") if folder.has("results.json") \
@@ -189,13 +205,14 @@ def _run(folder: RunFolder, config: RunConfig, suites: list[Suite], model: Loade
     energy = folder.read_json("energy.json") if folder.has("energy.json") else _empty_energy()
     samples = list(folder.iter_samples())
     cache = RequestCache(folder.path / REQUEST_CACHE, model.provenance.fingerprint)
+    store = shared_store(config, model)
     try:
         for suite in suites:
             if suite.name in results["suites"]:
                 log.info("Suite %s already complete in this run; skipping", suite.name)
                 continue
             log.info("Running suite %s", suite.name)
-            suite_results, suite_energy, records = run_suite(suite, model, config, cache)
+            suite_results, suite_energy, records = run_suite(suite, model, config, cache, store)
             samples.extend(records)
             results["suites"][suite.name] = suite_results
             if suite_energy is not None:
@@ -212,6 +229,9 @@ def _run(folder: RunFolder, config: RunConfig, suites: list[Suite], model: Loade
     except Exception as exc:
         _set_status(folder, "failed", f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        if store is not None:
+            store.close()
     _set_status(folder, "complete")
     folder.write_manifest()
     return folder

@@ -56,7 +56,7 @@ def _cached_lines(path: Path) -> list[dict]:
 def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path: Path, smollm2) -> None:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     config = tmp_path / "run.yaml"
-    config.write_text(f"checkpoint_every: {CHUNK}\nlimit: 12\n")
+    config.write_text(f"checkpoint_every: {CHUNK}\nlimit: 12\nrequest_cache: false\n")
     cache_file = tmp_path / "killed" / "requests.jsonl"
     process = subprocess.Popen(_run_command(tmp_path, "killed") + ["--config", str(config)],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -1,4 +1,4 @@
-"""Load causal language models with transformers and wrap them as an lm-eval `LM`."""
+"""Load causal language models with transformers and serve them through fm-audit's engine."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from audit.models.base import LoadOptions, ModelProvenance
 from audit.models.device import resolve_device, resolve_dtype
 
 log = logging.getLogger(__name__)
-
-CPU_BATCH_SIZE = 16
 
 
 def load_causal_lm(source: str | Path, options: LoadOptions, gguf_file: str | None = None
@@ -60,12 +58,7 @@ def describe(model: Any, tokenizer: Any, device: str, provenance: ModelProvenanc
 
 
 def wrap_as_lm(model: Any, tokenizer: Any, device: str, options: LoadOptions) -> LM:
-    """The lm-eval `LM` that suites talk to."""
-    from lm_eval.models.huggingface import HFLM
+    """The lm-eval `LM` that suites talk to: fm-audit's batched engine."""
+    from audit.engine import EngineSettings, FastLM
 
-    if options.batch_size == "auto":
-        batch_size: int | str = "auto" if device == "cuda" else CPU_BATCH_SIZE
-    else:
-        batch_size = int(options.batch_size)
-    return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, device=device,
-                max_batch_size=64)
+    return FastLM(model, tokenizer, EngineSettings.for_device(device, options.batch_size))

@@ -1,0 +1,56 @@
+"""How the engine batches: row and token limits, chosen per device unless the user sets them."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import torch
+
+log = logging.getLogger(__name__)
+
+CPU_MAX_ROWS = 256
+CPU_TOKEN_BUDGET = 8192
+GPU_MAX_ROWS = 256
+GPU_TOKEN_BUDGET = 65536
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Limits on one forward pass.
+
+    `max_rows` caps the sequences in a batch (the user's `--batch-size`); `token_budget` caps
+    the padded tokens a batch holds (its inputs plus the cached keys and values it attends to),
+    so short requests travel in large batches and long ones in small batches.
+    `simulated_memory_tokens`, when set, makes any forward pass above that many tokens raise the
+    same out-of-memory error a GPU raises: it lets the fallback path be exercised on a CPU.
+    """
+
+    max_rows: int
+    token_budget: int
+    simulated_memory_tokens: int | None = None
+
+    @classmethod
+    def for_device(cls, device: str, batch_size: int | str = "auto",
+                   token_budget: int | None = None) -> EngineSettings:
+        """Defaults for `device`, with the user's batch size as the row cap when given."""
+        gpu = device.startswith("cuda")
+        rows = (GPU_MAX_ROWS if gpu else CPU_MAX_ROWS) if batch_size == "auto" else int(batch_size)
+        budget = token_budget or (GPU_TOKEN_BUDGET if gpu else CPU_TOKEN_BUDGET)
+        return cls(max_rows=rows, token_budget=budget)
+
+
+def configure_cpu_threads() -> int:
+    """Use one intra-op thread per CPU this process may run on, unless the user chose.
+
+    PyTorch's default counts the machine's physical cores and ignores CPU affinity, so in a
+    container limited to a few cores it oversubscribes them; OMP_NUM_THREADS, if set, wins.
+    """
+    if "OMP_NUM_THREADS" in os.environ:
+        return torch.get_num_threads()
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    if available and available < torch.get_num_threads():
+        torch.set_num_threads(available)
+    log.debug("CPU inference uses %d threads", torch.get_num_threads())
+    return torch.get_num_threads()

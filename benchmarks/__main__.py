@@ -1,0 +1,132 @@
+"""`python -m benchmarks` (`make bench`): fm-audit's engine against lm-eval's stock HFLM.
+
+Both backends serve the same loaded SmolLM2 in the same process on exactly the same requests;
+the order alternates every round (A/B, B/A, ...) so that drift in machine load does not favour
+one side. Then the wall time of `make audit`'s default profile is measured in a subprocess,
+cold (--no-cache) and warm (a rerun answered by the shared request cache). Results are written
+as JSON and as a Markdown table under benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from benchmarks.machine import describe_machine
+from benchmarks.measure import agreement, run_trial
+from benchmarks.report import write_results
+from benchmarks.workloads import generation_workload, loglikelihood_workload
+
+log = logging.getLogger("benchmarks")
+
+MODEL = "packaged:smollm2-135m-instruct"
+ROOT = Path(__file__).resolve().parent.parent
+HFLM_CPU_BATCH_SIZE = 16  # what fm-audit passed to HFLM on CPU before its own engine
+
+
+def _throughput(workload: Any, trials: list[Any], extra_tokens: int) -> dict[str, Any]:
+    seconds = [t.seconds for t in trials]
+    median = statistics.median(seconds)
+    n = len(workload.instances)
+    return {"seconds": seconds, "median_seconds": median, "requests_per_s": n / median,
+            "tokens_per_s": (workload.input_tokens + extra_tokens) / median,
+            "peak_rss_mib": max(t.peak_rss_bytes for t in trials) / 2**20}
+
+
+def compare(workload: Any, engine: Any, stock: Any, rounds: int, tokenizer: Any
+            ) -> dict[str, Any]:
+    """Alternating timed passes of both backends; throughput, ratio and agreement."""
+    trials: dict[str, list[Any]] = {"engine": [], "hflm": []}
+    for round_index in range(rounds):
+        order = [("engine", engine), ("hflm", stock)]
+        for name, lm in (order if round_index % 2 == 0 else order[::-1]):
+            trial = run_trial(name, lm, workload)
+            trials[name].append(trial)
+            log.info("%s round %d %s: %.1f s", workload.name, round_index + 1, name,
+                     trial.seconds)
+    generated = 0
+    if workload.kind == "generate_until":
+        generated = sum(len(tokenizer(text, add_special_tokens=False)["input_ids"])
+                        for text in trials["engine"][0].responses)
+    result = {name: _throughput(workload, runs, generated) for name, runs in trials.items()}
+    paired = [h.seconds / e.seconds for e, h in zip(trials["engine"], trials["hflm"],
+                                                      strict=True)]
+    return {"workload": workload.name, "suites": sorted(workload.suites) or ["prompts.yaml"],
+            "n_requests": len(workload.instances), "input_tokens": workload.input_tokens,
+            "generated_tokens": generated or None, "rounds": rounds, **result,
+            "speedup_median": result["hflm"]["median_seconds"]
+            / result["engine"]["median_seconds"],
+            "speedup_per_round": paired,
+            "agreement": agreement(workload, trials["engine"][0].responses,
+                                   trials["hflm"][0].responses)}
+
+
+def audit_wall_time() -> dict[str, float]:
+    """Seconds for `fm-audit run --profile quick` (make audit's default) in a subprocess:
+    cold with --no-cache, then warm (the second of two runs sharing the request cache)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    timings: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as out:
+        base = [sys.executable, "-m", "audit.cli", "run", "--model", MODEL, "--profile",
+                "quick", "--out", out]
+        for label, extra in (("cold_no_cache", ["--no-cache"]), ("populate", []),
+                             ("warm_shared_cache", [])):
+            start = time.perf_counter()
+            subprocess.run(base + extra, cwd=ROOT, env=env, check=True, capture_output=True)
+            timings[label] = time.perf_counter() - start
+            log.info("make audit (%s): %.1f s", label, timings[label])
+    del timings["populate"]
+    return timings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and write its results."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3, help="A/B rounds per workload")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--skip-audit", action="store_true",
+                        help="skip the make-audit wall-time measurement")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for noisy in ("lm_eval", "transformers", "codecarbon"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+    from lm_eval.models.huggingface import HFLM
+
+    from audit.models.base import LoadOptions
+    from audit.registry import load_model
+
+    machine_before = describe_machine()
+    model = load_model(MODEL, LoadOptions(device=args.device))
+    engine = model.lm
+    stock = HFLM(pretrained=engine.model, tokenizer=model.tokenizer, device=args.device,
+                 batch_size=HFLM_CPU_BATCH_SIZE if args.device == "cpu" else "auto",
+                 max_batch_size=64)
+    results: dict[str, Any] = {
+        "model": MODEL, "dtype": model.provenance.dtype, "device": args.device,
+        "engine_settings": asdict(engine.settings),
+        "hflm_batch_size": stock.batch_size, "workloads": []}
+    for workload in (loglikelihood_workload(model), generation_workload(model)):
+        results["workloads"].append(compare(workload, engine, stock, args.rounds,
+                                            model.tokenizer))
+    if not args.skip_audit:
+        results["make_audit_seconds"] = audit_wall_time()
+    results["machine"] = dict(describe_machine(), load_average_before=machine_before[
+        "load_average_now"])
+    json_path, md_path = write_results(results, args.out)
+    log.info("Wrote %s and %s", json_path, md_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

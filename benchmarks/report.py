@@ -1,0 +1,63 @@
+"""Write benchmark results as JSON and as a Markdown table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def _row(entry: dict[str, Any], backend: str) -> str:
+    data = entry[backend]
+    return (f"| {entry['workload']} | {backend} | {entry['n_requests']} | "
+            f"{data['median_seconds']:.1f} | {data['requests_per_s']:.2f} | "
+            f"{data['tokens_per_s']:.0f} | {data['peak_rss_mib']:.0f} |")
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The results as a readable Markdown page."""
+    machine = results["machine"]
+    lines = [
+        f"# Engine vs lm-eval HFLM: {results['model']} on {results['device']} "
+        f"({results['dtype']})", "",
+        f"Machine: {machine['cpu']}, {machine['usable_cpus']} usable CPUs, "
+        f"{machine['torch_threads']} torch threads, {machine['memory_gib']:.0f} GiB RAM, "
+        f"GPU: {machine['gpu'] or 'none'}; load average {machine['load_average_before']:.1f} "
+        f"before and {machine['load_average_now']:.1f} after (the machine is shared). "
+        f"{machine['platform']}, torch {machine['versions']['torch']}, transformers "
+        f"{machine['versions']['transformers']}, lm-eval {machine['versions']['lm-eval']}; "
+        f"{machine['date']}.", "",
+        f"Engine settings: {results['engine_settings']}; HFLM batch size "
+        f"{results['hflm_batch_size']}. Medians over alternating A/B rounds in one process; "
+        "peak RSS is the process's (both backends share the loaded model).", "",
+        "| workload | backend | requests | median s | requests/s | tokens/s | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for entry in results["workloads"]:
+        lines += [_row(entry, "engine"), _row(entry, "hflm")]
+    lines += ["", "| workload | speed-up (median) | per round | agreement with HFLM |",
+              "|---|---|---|---|"]
+    for entry in results["workloads"]:
+        rounds = ", ".join(f"{r:.2f}" for r in entry["speedup_per_round"])
+        agree = {k: v for k, v in entry["agreement"].items() if not k.startswith("scores")}
+        lines.append(f"| {entry['workload']} | {entry['speedup_median']:.2f}x | {rounds} | "
+                     f"{agree} |")
+        if "scores_engine" in entry["agreement"]:
+            lines.append(f"| | scores engine | | {entry['agreement']['scores_engine']} |")
+            lines.append(f"| | scores HFLM | | {entry['agreement']['scores_hflm']} |")
+    if "make_audit_seconds" in results:
+        audit = results["make_audit_seconds"]
+        lines += ["", "`make audit` default profile (subprocess, includes model load): "
+                  f"{audit['cold_no_cache']:.1f} s cold with --no-cache, "
+                  f"{audit['warm_shared_cache']:.1f} s rerun from the shared request cache."]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(results: dict[str, Any], directory: Path) -> tuple[Path, Path]:
+    """`<device>-smollm2.json` and `.md` in `directory`; returns both paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"{results['device']}-smollm2"
+    json_path, md_path = directory / f"{stem}.json", directory / f"{stem}.md"
+    json_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    md_path.write_text(markdown(results), encoding="utf-8")
+    return json_path, md_path

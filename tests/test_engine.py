@@ -1,0 +1,124 @@
+"""The engine against lm-eval's stock HF backend, and against itself at other batch sizes.
+
+All on the real SmolLM2 in float32 on CPU. The request set mixes multiple-choice requests
+(shared contexts, continuations of one and of several tokens), a request whose context is
+empty, rolling log-likelihoods, and chat prompts of different lengths for generation.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from lm_eval.api.instance import Instance
+
+from audit.engine import EngineSettings, FastLM
+from audit.engine.batching import DeviceMemoryError
+from audit.suites.base import SuiteContext
+from audit.suites.discovery import select
+
+pytestmark = pytest.mark.slow
+
+ROLLING_TEXTS = ["The quick brown fox jumps over the lazy dog.",
+                 "Audits are rerun for every fine-tune, so they must be fast and exact. " * 3]
+QUESTIONS = ["What is the capital of France?", "Hi",
+             "Write one sentence about the sea, the wind and the sky at dawn.",
+             "Count from one to five."]
+
+
+def _instances(kind: str, args: list[tuple]) -> list[Instance]:
+    return [Instance(request_type=kind, doc={}, arguments=a, idx=0) for a in args]
+
+
+@pytest.fixture(scope="module")
+def requests(smollm2) -> dict[str, list[Instance]]:
+    suite = select(["capability/core_mc"])[0]
+    samples = suite.build_samples(SuiteContext(model=smollm2, limit=5))
+    mc = [tuple(r.args) for s in samples for r in s.requests]
+    mc.append(("", "Paris is the capital of France."))
+    prompts = [smollm2.lm.apply_chat_template([{"role": "user", "content": q}]) for q in QUESTIONS]
+    return {
+        "loglikelihood": _instances("loglikelihood", mc),
+        "loglikelihood_rolling": _instances("loglikelihood_rolling", [(t,) for t in ROLLING_TEXTS]),
+        "generate_until": _instances("generate_until", [
+            (p, {"until": ["\n\n"], "max_gen_toks": 16, "do_sample": False}) for p in prompts]),
+    }
+
+
+def _engine(smollm2, **settings) -> FastLM:
+    base = {"max_rows": 32, "token_budget": 4096}
+    return FastLM(smollm2.lm.model, smollm2.tokenizer, EngineSettings(**(base | settings)))
+
+
+def _run_all(lm, requests) -> dict[str, list]:
+    return {kind: getattr(lm, kind)(items, disable_tqdm=True) for kind, items in requests.items()}
+
+
+@pytest.fixture(scope="module")
+def engine_results(smollm2, requests) -> dict[str, list]:
+    return _run_all(_engine(smollm2), requests)
+
+
+def _assert_same(results, reference, tolerance: float) -> None:
+    for (logprob, greedy), (ref_logprob, ref_greedy) in zip(
+            results["loglikelihood"], reference["loglikelihood"], strict=True):
+        assert logprob == pytest.approx(ref_logprob, abs=tolerance)
+        assert greedy == ref_greedy
+    assert results["loglikelihood_rolling"] == pytest.approx(
+        reference["loglikelihood_rolling"], abs=tolerance)
+    assert results["generate_until"] == reference["generate_until"]
+
+
+def _accuracy(results, n_choices: int = 4) -> list[int]:
+    """Index of the best option of each multiple-choice item (lm-eval's acc decision)."""
+    scores = [logprob for logprob, _ in results["loglikelihood"][:-1]]
+    return [max(range(n_choices), key=lambda i: scores[start + i])
+            for start in range(0, len(scores), n_choices)]
+
+
+def test_scores_equal_stock_hflm(smollm2, requests, engine_results) -> None:
+    from lm_eval.models.huggingface import HFLM
+
+    stock = HFLM(pretrained=smollm2.lm.model, tokenizer=smollm2.tokenizer, batch_size=16,
+                 device="cpu")
+    reference = _run_all(stock, requests)
+    _assert_same(engine_results, reference, tolerance=1e-4)
+    assert any(text.strip() for text in engine_results["generate_until"])
+
+
+@pytest.mark.parametrize("batch_size", [1, 7])
+def test_batch_size_invariance(smollm2, requests, engine_results, batch_size) -> None:
+    """Batch size 32 (the fixture) against 1 and 7: same decisions, same numbers, same text."""
+    results = _run_all(_engine(smollm2, max_rows=batch_size), requests)
+    _assert_same(results, engine_results, tolerance=1e-5)
+    assert _accuracy(results) == _accuracy(engine_results)
+
+
+def test_ragged_generation_with_joining_equals_one_at_a_time(smollm2, requests) -> None:
+    """A token budget that admits two sequences at a time, so finished sequences leave and
+    waiting prompts of other lengths join a cache already in flight."""
+    prompts = requests["generate_until"]
+    longest = max(len(smollm2.tokenizer(p.args[0])["input_ids"]) for p in prompts)
+    joining = _engine(smollm2, token_budget=2 * (longest + 16)).generate_until(prompts)
+    alone = _engine(smollm2, max_rows=1).generate_until(prompts)
+    assert joining == alone
+
+
+def test_out_of_memory_halves_the_batch_and_gives_the_same_scores(
+        smollm2, requests, engine_results, caplog) -> None:
+    """A simulated device memory of 160 tokens: batches that exceed it raise the same
+    out-of-memory error as CUDA; the engine halves them, logs it, and the results agree."""
+    lm = _engine(smollm2, simulated_memory_tokens=160)
+    with caplog.at_level(logging.WARNING, logger="audit.engine"):
+        results = _run_all(lm, {k: v for k, v in requests.items()
+                                if k != "loglikelihood_rolling"})
+    assert any("Out of device memory" in r.message for r in caplog.records)
+    assert lm.fallback.max_rows < 32
+    _assert_same(dict(results, loglikelihood_rolling=engine_results["loglikelihood_rolling"]),
+                 engine_results, tolerance=1e-5)
+
+
+def test_a_request_larger_than_memory_is_a_clear_error(smollm2, requests) -> None:
+    lm = _engine(smollm2, simulated_memory_tokens=4)
+    with pytest.raises(DeviceMemoryError, match="does not fit"):
+        lm.loglikelihood(requests["loglikelihood"][:4], disable_tqdm=True)
