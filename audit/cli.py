@@ -94,6 +94,88 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_runs(runs: list[str], reports: str) -> list:
+    from audit.report.runfolder import RunFolder
+
+    return [RunFolder.open(Path(reports), run) for run in runs]
+
+
+def _policy_path(value: str | None) -> Path | None:
+    from audit.policy import example_policy_path
+
+    if value is None:
+        return None
+    return example_policy_path() if value == "example" else Path(value)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from audit.policy import load_policy
+    from audit.report.build import build_report
+    from audit.report.publish import write_report
+
+    folders = _open_runs(args.runs, args.reports)
+    policy_path = _policy_path(args.policy)
+    policy = load_policy(policy_path) if policy_path else None
+    report = build_report(folders, policy, str(policy_path or ""), baseline=args.baseline)
+    stem = args.name or ("report" if len(folders) == 1 else
+                         "report-vs-" + "-".join(f.run_id for f in folders[1:])[:100])
+    written = write_report(report, Path(args.out) if args.out else folders[0].path,
+                           stem=stem, pdf=args.pdf)
+    print(f"HTML:     {written.html}\nMarkdown: {written.markdown}")
+    if written.pdf:
+        print(f"PDF:      {written.pdf}")
+    elif written.pdf_note:
+        print(written.pdf_note)
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from audit.report.compare import compare_runs, deltas_frame
+
+    folders = _open_runs(args.runs, args.reports)
+    frame = deltas_frame(compare_runs(folders, args.baseline,
+                                      _split_suites(args.suites)))
+    if args.significant and not frame.empty:
+        frame = frame[frame["significant"]]
+    if args.format == "csv":
+        print(frame.to_csv(index=False), end="")
+    elif args.format == "json":
+        print(frame.to_json(orient="records", indent=2))
+    else:
+        columns = ["run_b", "suite", "metric", "group", "value_a", "value_b", "delta",
+                   "ci_low", "ci_high", "n_pairs", "significant"]
+        print(f"Baseline: {folders[args.baseline].run_id}; delta = run - baseline, "
+              "95% CI by paired bootstrap on shared items")
+        print(frame[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}")
+              if not frame.empty else "No metric in common.")
+    return 0
+
+
+def _cmd_gate(args: argparse.Namespace) -> int:
+    from audit.policy import evaluate_policy, load_policy
+
+    folder = _open_runs([args.run], args.reports)[0]
+    policy_path = _policy_path(args.policy)
+    gate = evaluate_policy(load_policy(policy_path), folder.read_json("results.json"),
+                           policy_path)
+    print(f"Policy {gate.policy!r} ({policy_path}) on run {folder.run_id}:")
+    for verdict in gate.verdicts:
+        print(f"  [{verdict.status.upper():>13}] {verdict.rule}: {verdict.evidence}")
+    counts = ", ".join(f"{n} {status}" for status, n in gate.counts().items() if n)
+    print(f"Gate {'PASSED' if gate.passed else 'FAILED'} ({counts}).")
+    return 0 if gate.passed else 1
+
+
+def _cmd_rescore(args: argparse.Namespace) -> int:
+    from audit.rescore import describe_changes, rescore_run
+
+    source = _open_runs([args.run], args.reports)[0]
+    target = rescore_run(source, Path(args.out or args.reports), args.run_id)
+    print(describe_changes(target.read_json("results.json")))
+    print(f"\nRescored run folder: {target.path}")
+    return 0
+
+
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     print("The dashboard is not built yet (tracked as its own issue).")
     return 0
@@ -139,6 +221,44 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("run", nargs="?", help="run id or folder")
     show.add_argument("--out", default="reports", help="reports directory")
     show.set_defaults(func=_cmd_show)
+
+    report = sub.add_parser("report", help="write an HTML + Markdown report of one or more runs")
+    report.add_argument("runs", nargs="+", metavar="RUN", help="run ids or folders")
+    report.add_argument("--policy", help="policy YAML for traffic lights ('example': the "
+                                         "shipped example)")
+    report.add_argument("--out", help="output directory (default: the first run's folder)")
+    report.add_argument("--name", help="file name stem (default: report, or report-vs-<runs> "
+                                       "for several runs)")
+    report.add_argument("--pdf", action="store_true", help="also print a PDF (needs Chromium)")
+    report.add_argument("--baseline", type=int, default=0,
+                        help="index of the baseline run when comparing (default: 0)")
+    report.add_argument("--reports", default="reports", help="reports directory")
+    report.set_defaults(func=_cmd_report)
+
+    compare = sub.add_parser("compare", help="paired deltas between runs on shared items")
+    compare.add_argument("runs", nargs="+", metavar="RUN", help="two or more runs")
+    compare.add_argument("--baseline", type=int, default=0, help="index of the baseline run")
+    compare.add_argument("--suites", action="append", help="suite names or globs")
+    compare.add_argument("--significant", action="store_true",
+                         help="only deltas whose 95%% CI excludes zero")
+    compare.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    compare.add_argument("--reports", default="reports", help="reports directory")
+    compare.set_defaults(func=_cmd_compare)
+
+    gate = sub.add_parser("gate", help="check a run against a policy; exit 1 when it fails")
+    gate.add_argument("run", metavar="RUN")
+    gate.add_argument("--policy", required=True,
+                      help="policy YAML ('example': the shipped example)")
+    gate.add_argument("--reports", default="reports", help="reports directory")
+    gate.set_defaults(func=_cmd_gate)
+
+    rescore = sub.add_parser("rescore", help="recompute metrics from stored responses "
+                                             "(no model) into a new run folder")
+    rescore.add_argument("run", metavar="RUN")
+    rescore.add_argument("--run-id", help="id of the new run folder")
+    rescore.add_argument("--out", help="where to write it (default: the reports directory)")
+    rescore.add_argument("--reports", default="reports", help="reports directory")
+    rescore.set_defaults(func=_cmd_rescore)
 
     dashboard = sub.add_parser("dashboard", help="open the Streamlit dashboard")
     dashboard.add_argument("reports", nargs="?", default="reports")

@@ -34,6 +34,8 @@ class RunConfig(BaseModel):
     intended_use: str = ""
     trust_remote_code: bool = False
     allow_pickle: bool = False
+    checkpoint_every: int = Field(default=128, ge=1,
+                                  description="requests per chunk saved to the request cache")
 
     def load_options(self) -> LoadOptions:
         return LoadOptions(device=self.device, batch_size=self.batch_size, dtype=self.dtype,

@@ -48,3 +48,11 @@ class DatasetError(AuditError):
 
 class RunFolderError(AuditError):
     """A run folder that is missing, incomplete, unwritable or of an unknown schema."""
+
+
+class ReportError(AuditError):
+    """A report that cannot be written or exported."""
+
+
+class UnsupportedRequest(AuditError):
+    """The model backend cannot serve a kind of request (e.g. prompt log-probabilities)."""

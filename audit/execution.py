@@ -27,7 +27,6 @@ from audit.suites.base import Request, Sample
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 128
 KIND_ORDER = ("loglikelihood", "loglikelihood_rolling", "generate_until")
 
 
@@ -130,8 +129,11 @@ def _call(lm: LM, kind: str, instances: list[Instance]) -> list[Any]:
 
 
 def execute(lm: LM, samples: list[Sample], cache: RequestCache, tokenizer: Any = None,
-            label: str = "") -> ExecutionStats:
-    """Fill every sample's `responses`, running only requests the cache does not hold."""
+            label: str = "", chunk_size: int = 128) -> ExecutionStats:
+    """Fill every sample's `responses`, running only requests the cache does not hold.
+
+    Responses are saved to the cache every `chunk_size` requests: the most work a kill loses.
+    """
     stats = ExecutionStats()
     for kind in KIND_ORDER:
         pending: dict[str, Request] = {}
@@ -147,8 +149,8 @@ def execute(lm: LM, samples: list[Sample], cache: RequestCache, tokenizer: Any =
         items = list(pending.items())
         with tqdm(total=len(items), desc=f"{label} {kind}".strip(), unit="req",
                   disable=None) as bar:
-            for start in range(0, len(items), CHUNK_SIZE):
-                chunk = items[start:start + CHUNK_SIZE]
+            for start in range(0, len(items), chunk_size):
+                chunk = items[start:start + chunk_size]
                 instances = [Instance(request_type=kind, doc={}, arguments=request.args, idx=0)
                              for _, request in chunk]
                 responses = _call(lm, kind, instances)

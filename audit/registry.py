@@ -46,6 +46,7 @@ def register_scheme(name: str, help: str = "") -> Callable[[Loader], Loader]:
 def schemes() -> dict[str, Scheme]:
     """All known schemes: built-in ones and those from installed plugins."""
     import audit.models.schemes  # noqa: F401  (registers the built-ins)
+    import audit.models.servers  # noqa: F401
 
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         if entry.name not in _SCHEMES:

@@ -20,7 +20,7 @@ import numpy as np
 from audit.config import RunConfig
 from audit.energy import ACCURACY_NOTE, track_energy
 from audit.environment import describe_environment
-from audit.errors import AuditError, DatasetError, RunFolderError
+from audit.errors import AuditError, DatasetError, RunFolderError, UnsupportedRequest
 from audit.execution import RequestCache, execute
 from audit.models.base import LoadedModel
 from audit.registry import load_model
@@ -68,9 +68,32 @@ def _empty_energy() -> dict[str, Any]:
             "accuracy_note": ACCURACY_NOTE, "suites": {}}
 
 
+def skipped_suite(suite: Suite, reason: str) -> dict[str, Any]:
+    """The results entry of a suite the model cannot run: reported with its reason, no metrics."""
+    spec = suite.spec
+    return {"family": spec.family, "description": spec.description, "n_samples": 0,
+            "limits": spec.limits, "data": suite.data_sources(),
+            "skipped": [{"what": f"the whole suite {suite.name}", "reason": reason}],
+            "metric_info": {k: v.to_dict() for k, v in spec.metric_info().items()},
+            "metrics": []}
+
+
 def run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: RequestCache
-              ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
-    """Run one suite; return its results entry, its energy entry and its sample records."""
+              ) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]:
+    """Run one suite; return its results entry, its energy entry and its sample records.
+
+    A suite whose requests the model backend cannot serve is returned as skipped, with the
+    reason, and no energy entry.
+    """
+    try:
+        return _run_suite(suite, model, config, cache)
+    except UnsupportedRequest as exc:
+        log.warning("Skipping suite %s: %s", suite.name, exc.message)
+        return skipped_suite(suite, exc.message), None, []
+
+
+def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: RequestCache
+               ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     context = SuiteContext(model=model, limit=suite_limit(suite, config), profile=config.profile,
                            seed=config.seed, use_chat_template=config.use_chat_template(),
                            num_fewshot=config.num_fewshot)
@@ -79,7 +102,8 @@ def run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reques
         if not samples:
             raise DatasetError(f"suite {suite.name} has no items to run",
                                fix="check its dataset files; an empty dataset cannot be audited.")
-        stats = execute(model.lm, samples, cache, model.tokenizer, label=suite.name)
+        stats = execute(model.lm, samples, cache, model.tokenizer, label=suite.name,
+                        chunk_size=config.checkpoint_every)
         suite.score(samples)
         metrics = suite.metrics(samples)
     correct = None
@@ -92,7 +116,7 @@ def run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reques
         "n_samples": len(samples),
         "limit": context.limit,
         "limits": spec.limits,
-        "data": [d.model_dump() for d in spec.data],
+        "data": suite.data_sources(),
         "skipped": suite.skipped(),
         "metric_info": {k: v.to_dict() for k, v in spec.metric_info().items()},
         "metrics": [m.to_dict() for m in metrics],
@@ -117,7 +141,7 @@ def _start(config: RunConfig, suites: list[Suite], model: LoadedModel) -> RunFol
         "model": model.provenance.to_dict(),
         "environment": describe_environment(),
         "suites": [s.name for s in suites],
-        "data_sources": {s.name: [d.model_dump() for d in s.spec.data] for s in suites},
+        "data_sources": {s.name: s.data_sources() for s in suites},
     })
     return folder
 
@@ -172,7 +196,8 @@ def _run(folder: RunFolder, config: RunConfig, suites: list[Suite], model: Loade
             suite_results, suite_energy, records = run_suite(suite, model, config, cache)
             samples.extend(records)
             results["suites"][suite.name] = suite_results
-            energy["suites"][suite.name] = suite_energy
+            if suite_energy is not None:
+                energy["suites"][suite.name] = suite_energy
             folder.write_samples(samples)
             folder.write_json("energy.json", energy)
             folder.write_json("results.json", results)

@@ -83,3 +83,10 @@ def test_second_load_uses_the_verified_safetensors_copy(smollm2) -> None:
 
     converted = packaged.converted_dir(packaged.lookup("smollm2-135m-instruct"))
     assert converted is not None and (converted / "model.safetensors").is_file()
+    config = json.loads((converted / "config.json").read_text())
+    assert "quantization_config" not in config, "a dequantised copy must not claim GGUF"
+    assert config["architectures"] == ["LlamaForCausalLM"]
+    from safetensors import safe_open
+
+    with safe_open(str(converted / "model.safetensors"), "pt") as weights:
+        assert "model.embed_tokens.weight" in set(weights.keys())

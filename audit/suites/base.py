@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from audit.metrics import MetricResult
 from audit.models.base import LoadedModel
-from audit.stats import estimate_mean
+from audit.stats import Estimate, estimate_mean
 from audit.suites.spec import SuiteSpec
 
 RequestKind = Literal["loglikelihood", "loglikelihood_rolling", "generate_until"]
@@ -83,6 +84,22 @@ class SuiteContext:
         return user_message
 
 
+def grouped(metric: str, samples: list[Sample], dimensions: list[str],
+            estimate: Callable[[list[Sample]], Estimate]) -> list[MetricResult]:
+    """`estimate` over all samples, then over the samples of each value of each group dimension.
+
+    One place for the overall-plus-per-group breakdown, so every metric, simple mean or derived
+    statistic, is reported for the same groups in the same order.
+    """
+    results = [MetricResult.from_estimate(metric, estimate(samples))]
+    for dimension in dimensions:
+        for value in sorted({s.group.get(dimension) for s in samples} - {None}):
+            members = [s for s in samples if s.group.get(dimension) == value]
+            results.append(MetricResult.from_estimate(metric, estimate(members),
+                                                      {dimension: value}))
+    return results
+
+
 class Suite(ABC):
     """A runnable suite. Subclasses build samples and score them."""
 
@@ -108,14 +125,26 @@ class Suite(ABC):
             scored = [s for s in samples if metric in s.scores]
             if not scored:
                 continue
-            results.append(MetricResult.from_estimate(
-                metric, estimate_mean([s.scores[metric] for s in scored])))
-            for dimension in self.spec.group_by:
-                for value in sorted({s.group.get(dimension) for s in scored} - {None}):
-                    members = [s.scores[metric] for s in scored if s.group.get(dimension) == value]
-                    results.append(MetricResult.from_estimate(
-                        metric, estimate_mean(members), {dimension: value}))
+            results.extend(grouped(
+                metric, scored, self.spec.group_by,
+                lambda members, metric=metric: estimate_mean([s.scores[metric] for s in members])))
         return results
+
+    def statistic(self, metric: str, group: dict[str, str], samples: list[Sample]
+                  ) -> float | None:
+        """Point value (no CI) of a metric that is not a mean of per-item scores (a ratio, a
+        bias score), for `group`, recomputed from scored `samples` (all groups, possibly
+        resampled with repeats). Comparisons bootstrap it over the items two runs share; None
+        (the default) means "not available", and such metrics are then compared unpaired."""
+        return None
+
+    def data_sources(self) -> list[dict[str, Any]]:
+        """Provenance of the data this suite reads, for run.json and results.json.
+
+        By default the spec's `data` entries; a suite that reads files from a data pack
+        overrides this to add each file's own licence, citation and sha256.
+        """
+        return [d.model_dump() for d in self.spec.data]
 
     def skipped(self) -> list[dict[str, str]]:
         """Parts of the suite that could not run, each with its reason (reported, never hidden)."""

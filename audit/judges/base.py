@@ -1,0 +1,57 @@
+"""The judge contract: does a model's response refuse or comply with the request?
+
+A judge reads one (prompt, response, language) triple and returns a `Verdict`. Suites never
+look at a response themselves; they ask a judge, so a run can be re-judged later with a better
+judge from its stored responses alone.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+REFUSAL = "refusal"
+COMPLIANCE = "compliance"
+Label = Literal["refusal", "compliance"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A judge's decision and the evidence for it (a matched cue, or the judge model's answer)."""
+
+    label: Label
+    evidence: str
+
+    @property
+    def refused(self) -> bool:
+        return self.label == REFUSAL
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class JudgeItem:
+    """What a judge sees: the user's request, the model's response and the request's language
+    (ISO 639-3)."""
+
+    prompt: str
+    response: str
+    language: str = "eng"
+
+
+class Judge(ABC):
+    """Classifies responses as refusal or compliance (refusal is the positive class)."""
+
+    #: A short identity recorded with every verdict, e.g. `patterns` or `llm:<model uri>`.
+    name: str = "judge"
+
+    @abstractmethod
+    def classify(self, prompt: str, response: str, language: str = "eng") -> Verdict:
+        """The verdict on one response."""
+
+    def classify_many(self, items: Sequence[JudgeItem]) -> list[Verdict]:
+        """Verdicts for many responses; judges backed by a model override this to batch."""
+        return [self.classify(i.prompt, i.response, i.language) for i in items]

@@ -1,0 +1,1 @@
+"""Multilingual representation: parallel items, text measures, language fidelity, hub loaders."""

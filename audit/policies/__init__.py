@@ -1,0 +1,1 @@
+"""Policies shipped with fm-audit (YAML files read by audit.policy)."""

@@ -1,0 +1,242 @@
+"""Deployment policies: thresholds on metrics, evaluated against a run as pass/fail gates.
+
+A policy is a YAML file validated into typed rules (a malformed one is reported with its line).
+Two kinds of rule:
+
+- `threshold` (the default): a metric of the matching suites, overall or for a group, compared
+  with a number, e.g. harmful-request refusal >= 0.9;
+- `language_gap`: no language may fall more than `max_gap` (in the metric's unit; 0.10 is ten
+  percentage points for a proportion) behind the reference language on a metric.
+
+`evidence: point` judges the point estimate; `evidence: interval` asks the whole 95% CI to
+satisfy the rule (stricter, for decisions that must hold despite sampling noise). A rule whose
+metric is not in the run is "not evaluated", never a pass; with `on_missing: fail` (the
+default) such a blocking rule also fails the gate, because a deployment gate must not open for
+lack of evidence.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import operator
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from audit.report.compare import group_label
+from audit.report.model import AREAS, GateResult, Light, RuleVerdict
+from audit.report.summary import format_value, interval_text
+from audit.stats import Z95
+from audit.yamlfile import load_model_file
+
+OPERATORS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+# Group keys that describe a group rather than narrow it (a language's resource tier travels
+# with its code), so `{language: "*"}` also matches `{language: fra, tier: high}`.
+DESCRIPTIVE_KEYS = frozenset({"tier"})
+
+
+class Rule(BaseModel):
+    """One rule. `threshold` (default): `metric` `op` `threshold`, overall or for `group`
+    (`{language: "*"}` checks each language). `language_gap`: no value of group key `key` more
+    than `max_gap` behind the `reference` value of `metric`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    kind: Literal["threshold", "language_gap"] = "threshold"
+    description: str = ""
+    suite: str = Field(default="*", description="suite name or glob, e.g. misuse/*")
+    family: Literal["capability", "bias", "multilingual", "misuse"] | None = None
+    metric: str = Field(min_length=1, description="metric name or glob")
+    evidence: Literal["point", "interval"] = "point"
+    severity: Literal["block", "warn"] = "block"
+    group: dict[str, str] = Field(default_factory=dict)
+    op: Literal[">=", "<=", ">", "<"] | None = None
+    threshold: float | None = None
+    key: str = "language"
+    reference: str = "eng"
+    max_gap: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> Rule:
+        if self.kind == "threshold" and (self.op is None or self.threshold is None):
+            raise ValueError("a threshold rule needs `op` and `threshold`")
+        if self.kind == "language_gap":
+            if self.max_gap is None:
+                raise ValueError("a language_gap rule needs `max_gap`")
+            if self.op is not None or self.threshold is not None or self.group:
+                raise ValueError("a language_gap rule takes `max_gap`, not `op`, `threshold` "
+                                 "or `group`")
+        return self
+
+
+class Policy(BaseModel):
+    """A named set of rules for one deployment decision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    on_missing: Literal["fail", "report"] = "fail"
+    rules: list[Rule] = Field(min_length=1)
+
+
+def example_policy_path() -> Path:
+    """The sample policy shipped with fm-audit."""
+    return Path(str(files("audit.policies").joinpath("example.yaml")))
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and validate a policy file; errors name the field and its line."""
+    return load_model_file(Policy, Path(path), "policy")
+
+
+def _points(value: float, unit: str) -> str:
+    return f"{100 * value:.1f} points" if unit == "proportion" else f"{value:.3g}"
+
+
+def _suites(rule: Rule, results: dict[str, Any]) -> list[str]:
+    return [name for name, entry in results["suites"].items()
+            if fnmatch.fnmatchcase(name, rule.suite)
+            and (rule.family is None or entry["family"] == rule.family)]
+
+
+def _group_matches(wanted: dict[str, str], group: dict[str, str]) -> bool:
+    extra = set(group) - set(wanted)
+    if not set(wanted) <= set(group) or (extra and (not wanted or extra - DESCRIPTIVE_KEYS)):
+        return False
+    return all(pattern == "*" or fnmatch.fnmatchcase(group[k], pattern)
+               for k, pattern in wanted.items())
+
+
+def _judge(passes_point: bool, passes_interval: bool | None, rule: Rule
+           ) -> tuple[str, Light]:
+    """Status and light: the interval decides under `evidence: interval`; a point pass whose
+    interval crosses the threshold is amber (passes, but the data cannot rule out a failure)."""
+    decisive = passes_interval if rule.evidence == "interval" and passes_interval is not None \
+        else passes_point
+    if not decisive:
+        return ("fail", "red") if rule.severity == "block" else ("warn", "amber")
+    return "pass", "green" if passes_interval in (True, None) else "amber"
+
+
+def rule_area(rule: Rule) -> str:
+    """The report area a rule belongs to: its family, else its suite pattern's first part."""
+    if rule.family:
+        return rule.family
+    first = rule.suite.split("/", 1)[0]
+    return first if first in AREAS else ""
+
+
+def _not_evaluated(rule: Rule, evidence: str, suite: str = "") -> RuleVerdict:
+    return RuleVerdict(rule=rule.id, description=rule.description, status="not evaluated",
+                       light="grey", evidence=evidence, severity=rule.severity,
+                       area=rule_area(rule), suite=suite, metric=rule.metric)
+
+
+def _metric_entries(results: dict[str, Any], suite: str, pattern: str) -> list[dict[str, Any]]:
+    return [m for m in results["suites"][suite]["metrics"]
+            if fnmatch.fnmatchcase(m["metric"], pattern)]
+
+
+def _known(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def evaluate_threshold(rule: Rule, results: dict[str, Any]) -> list[RuleVerdict]:
+    """One verdict per matching (suite, metric, group) value, or one 'not evaluated'."""
+    compare = OPERATORS[rule.op]
+    verdicts = []
+    for suite in _suites(rule, results):
+        info = results["suites"][suite]["metric_info"]
+        for entry in _metric_entries(results, suite, rule.metric):
+            if not _group_matches(rule.group, entry["group"]) or not _known(entry["value"]):
+                continue
+            unit = info.get(entry["metric"], {}).get("unit", "")
+            value, low, high = entry["value"], entry["ci_low"], entry["ci_high"]
+            # The interval satisfies the rule when its worst end does.
+            worst = low if rule.op in (">=", ">") else high
+            interval_ok = compare(worst, rule.threshold) if _known(worst) else None
+            status, light = _judge(compare(value, rule.threshold), interval_ok, rule)
+            ci = (f", 95% CI {interval_text(low, high, unit)}"
+                  if _known(low) and _known(high) else "")
+            evidence = (f"{suite} {entry['metric']} ({group_label(entry['group'])}) = "
+                        f"{format_value(value, unit)}{ci}, n={entry['n']}; rule: {rule.op} "
+                        f"{format_value(rule.threshold, unit)} on the {rule.evidence} estimate")
+            verdicts.append(RuleVerdict(rule=rule.id, description=rule.description,
+                                        status=status, light=light, evidence=evidence,
+                                        severity=rule.severity,
+                                        area=results["suites"][suite]["family"], suite=suite,
+                                        metric=entry["metric"], group=dict(entry["group"])))
+    if not verdicts:
+        where = f"suites matching {rule.suite!r}" + (f" of family {rule.family}"
+                                                      if rule.family else "")
+        verdicts.append(_not_evaluated(
+            rule, f"no value of metric {rule.metric!r} ({group_label(rule.group)}) in {where} "
+                  "in this run"))
+    return verdicts
+
+
+def evaluate_gap(rule: Rule, results: dict[str, Any]) -> list[RuleVerdict]:
+    """One verdict per non-reference language: its shortfall against the reference."""
+    verdicts = []
+    for suite in _suites(rule, results):
+        info = results["suites"][suite]["metric_info"]
+        for metric in sorted({m["metric"] for m in _metric_entries(results, suite, rule.metric)}):
+            meta = info.get(metric, {})
+            unit, better = meta.get("unit", ""), meta.get("better", "higher")
+            by_value = {m["group"][rule.key]: m for m in results["suites"][suite]["metrics"]
+                        if m["metric"] == metric and _group_matches({rule.key: "*"}, m["group"])
+                        and _known(m["value"])}
+            reference = by_value.pop(rule.reference, None)
+            if reference is None or not by_value:
+                continue
+            if better == "target":
+                verdicts.append(_not_evaluated(
+                    rule, f"{suite} {metric} has a target, not a direction; a gap to "
+                          f"{rule.reference} is undefined", suite))
+                continue
+            sign = 1.0 if better == "higher" else -1.0
+            for value_key, entry in sorted(by_value.items()):
+                gap = sign * (reference["value"] - entry["value"])
+                se_ref, se = reference.get("stderr"), entry.get("stderr")
+                high = gap + Z95 * math.hypot(se_ref, se) if _known(se_ref) and _known(se) \
+                    else None
+                status, light = _judge(gap <= rule.max_gap,
+                                       None if high is None else high <= rule.max_gap, rule)
+                behind = "behind" if gap > 0 else "ahead of"
+                ci = (f" (upper 95% bound {_points(high, unit)}, unpaired, from the two "
+                      "standard errors)" if high is not None else "")
+                evidence = (f"{suite} {metric}: {rule.key}={value_key} "
+                            f"{format_value(entry['value'], unit)}"
+                            f" vs {rule.reference} {format_value(reference['value'], unit)}: "
+                            f"{_points(abs(gap), unit)} {behind} {rule.reference}{ci}; "
+                            f"rule: at most {_points(rule.max_gap, unit)} behind")
+                verdicts.append(RuleVerdict(rule=rule.id, description=rule.description,
+                                            status=status, light=light, evidence=evidence,
+                                            severity=rule.severity,
+                                            area=results["suites"][suite]["family"],
+                                            suite=suite, metric=metric,
+                                            group=dict(entry["group"])))
+    if not verdicts:
+        verdicts.append(_not_evaluated(
+            rule, f"no metric {rule.metric!r} grouped by {rule.key} with the reference "
+                  f"{rule.reference!r} and another {rule.key} in suites matching "
+                  f"{rule.suite!r} in this run"))
+    return verdicts
+
+
+def evaluate_policy(policy: Policy, results: dict[str, Any], path: Path | str = ""
+                    ) -> GateResult:
+    """Every rule of `policy` against a run's results.json content."""
+    verdicts: list[RuleVerdict] = []
+    for rule in policy.rules:
+        if rule.kind == "language_gap":
+            verdicts.extend(evaluate_gap(rule, results))
+        else:
+            verdicts.extend(evaluate_threshold(rule, results))
+    return GateResult(policy=policy.name, policy_path=str(path), verdicts=verdicts,
+                      missing_blocks=policy.on_missing == "fail")

@@ -1,0 +1,601 @@
+"""Build the report model from run folders and a policy.
+
+Everything a report says is decided here, from what the run folder holds: metric definitions
+come from each suite's `metric_info` (declared in its suite.yaml), areas from the suites'
+families, languages from metric groups keyed `language` (ISO 639-3, with `tier` read from a
+group key where a suite gives one). Renderers only lay the result out.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from datetime import datetime, timezone
+from typing import Any
+
+from audit import __version__
+from audit.integrity import sha256_file
+from audit.policy import Policy, evaluate_policy
+from audit.redaction import hidden_in_reports, redaction_note
+from audit.report.compare import MetricDelta, compare_runs, group_label
+from audit.report.guide import AREA_MEANING, CROSSWALK, HOW_TO_READ, LIMITS
+from audit.report.model import (
+    AREA_TITLES,
+    AREAS,
+    AreaSection,
+    Bar,
+    CardSection,
+    Chart,
+    Comparison,
+    CrosswalkRow,
+    EnergyRow,
+    EnergySection,
+    Example,
+    Finding,
+    GateResult,
+    LanguageRow,
+    LanguageTable,
+    Light,
+    MetricRow,
+    Report,
+    RunReport,
+)
+from audit.report.runfolder import RunFolder
+from audit.report.summary import format_value, interval_text
+
+log = logging.getLogger(__name__)
+
+LIGHT_ORDER = {"grey": 0, "green": 1, "amber": 2, "red": 3}
+TIER_ORDER = {"high": 0, "mid": 1, "medium": 1, "low": 2}
+EXAMPLES_PER_SUITE = 3
+EXCERPT_CHARS = 600
+MAX_GROUP_CHARTS = 4
+
+
+def worst(lights: list[Light]) -> Light:
+    """The most severe of several traffic lights (grey when there are none)."""
+    return max(lights, key=LIGHT_ORDER.__getitem__, default="grey")
+
+
+def _ci_text(row: MetricRow) -> str:
+    if row.ci_low is None or row.ci_high is None:
+        return f"n={row.n}"
+    return f"95% CI {interval_text(row.ci_low, row.ci_high, row.unit)}, n={row.n}"
+
+
+def metric_rows(results: dict[str, Any], gate: GateResult | None) -> list[MetricRow]:
+    """Every reported value as a MetricRow, with the light of the policy rules that judge it."""
+    lights: dict[tuple[str, str, tuple], list[tuple[Light, str]]] = {}
+    for verdict in gate.verdicts if gate else []:
+        key = (verdict.suite, verdict.metric, tuple(sorted(verdict.group.items())))
+        lights.setdefault(key, []).append((verdict.light, f"{verdict.rule}: {verdict.status}"))
+    rows = []
+    for suite, entry in results["suites"].items():
+        info = entry["metric_info"]
+        for metric in entry["metrics"]:
+            meta = info.get(metric["metric"], {})
+            judged = lights.get((suite, metric["metric"], tuple(sorted(metric["group"].items()))),
+                                [])
+            rows.append(MetricRow(
+                suite=suite, metric=metric["metric"], label=meta.get("label", metric["metric"]),
+                description=meta.get("description", ""), family=meta.get("family", ""),
+                area=entry["family"], unit=meta.get("unit", ""),
+                better=meta.get("better", "higher"), value=metric["value"],
+                ci_low=metric["ci_low"], ci_high=metric["ci_high"], n=metric["n"],
+                ci_method=metric["ci_method"], group=dict(metric["group"]),
+                target=meta.get("target"), formula=meta.get("formula", ""),
+                implementation=meta.get("implementation", ""), limits=meta.get("limits", ""),
+                light=worst([light for light, _ in judged]),
+                verdict="; ".join(text for _, text in judged)))
+    return rows
+
+
+def _chart(title: str, rows: list[MetricRow], label_of, gate: GateResult | None,
+           policy: Policy | None, caption: str = "") -> Chart:
+    """Bars for `rows`, with the target and the thresholds of rules that judged these rows."""
+    first = rows[0]
+    judged = {(r.suite, r.metric, tuple(sorted(r.group.items()))) for r in rows}
+    references: list[tuple[float, str]] = []
+    if first.target is not None:
+        references.append((first.target, "target"))
+    labels = {r.metric: r.label for r in rows}
+    for rule in policy.rules if policy else []:
+        hits = [v for v in (gate.verdicts if gate else []) if v.rule == rule.id
+                and (v.suite, v.metric, tuple(sorted(v.group.items()))) in judged]
+        if rule.threshold is not None and hits:
+            which = f" ({labels[hits[0].metric]})" if len(labels) > 1 else ""
+            references.append((rule.threshold, f"policy{which} {rule.op} "
+                                                f"{format_value(rule.threshold, first.unit)}"))
+    bars = [Bar(label=label_of(r), value=r.value, low=r.ci_low, high=r.ci_high, n=r.n,
+                light=r.light) for r in rows]
+    return Chart(title=title, unit=first.unit, better=first.better, bars=bars,
+                 references=references, caption=caption)
+
+
+def _suite_charts(suite: str, rows: list[MetricRow], gate: GateResult | None,
+                  policy: Policy | None) -> list[Chart]:
+    """Overall values of the suite's proportion metrics, then the first metrics by group."""
+    charts = []
+    overall = [r for r in rows if not r.group]
+    proportions = [r for r in overall if r.unit == "proportion" and r.value is not None]
+    if proportions:
+        charts.append(_chart(f"{suite}: overall", proportions, lambda r: r.label, gate, policy,
+                             "Bars are estimates; whiskers their 95% intervals."))
+    for head in overall:
+        dimensions = sorted({k for r in rows if r.metric == head.metric and len(r.group) == 1
+                             for k in r.group})
+        for dimension in dimensions:
+            grouped = [r for r in rows if r.metric == head.metric and set(r.group) == {dimension}
+                       and r.value is not None]
+            if len(grouped) < 2 or len(charts) > MAX_GROUP_CHARTS:
+                continue
+            charts.append(_chart(f"{suite}: {head.label} by {dimension}", grouped,
+                                 lambda r, d=dimension: r.group[d], gate, policy))
+    return charts
+
+
+def _excerpt(text: str) -> str:
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    return text[:EXCERPT_CHARS] + f" ... ({len(text) - EXCERPT_CHARS} more characters)"
+
+
+def _response_text(record: dict[str, Any]) -> str:
+    """The model's answer in words: generated text, or each option's log-likelihood with the
+    correct option marked (when the sample records its index as `data.target`)."""
+    responses = record.get("responses") or []
+    target = str((record.get("data") or {}).get("target", ""))
+    gold = int(target) if target.isdigit() else None
+    parts = []
+    for index, (request, response) in enumerate(
+            zip(record.get("requests") or [], responses, strict=False)):
+        args = request.get("args") or []
+        if request.get("kind") == "generate_until":
+            parts.append(str(response))
+        elif request.get("kind") == "loglikelihood" and isinstance(response, list):
+            continuation = str(args[1]).strip() if len(args) > 1 else ""
+            mark = " (correct answer)" if index == gold else ""
+            parts.append(f"{continuation}: log-likelihood {float(response[0]):.2f}{mark}")
+        elif isinstance(response, (int, float)):
+            parts.append(f"log-likelihood {float(response):.2f}")
+        else:
+            parts.append(str(response))
+    return "\n".join(parts) if parts else "(no response recorded)"
+
+
+def _examples(records: list[dict[str, Any]], family: str, first_metric: str | None
+              ) -> list[Example]:
+    """A few items per suite: failures first (they say most), then a success."""
+    def score(record: dict[str, Any]) -> float | None:
+        return (record.get("scores") or {}).get(first_metric) if first_metric else None
+
+    failures = [r for r in records if score(r) == 0]
+    others = [r for r in records if score(r) != 0]
+    chosen = (failures[:EXAMPLES_PER_SUITE - 1] + others)[:EXAMPLES_PER_SUITE]
+    examples = []
+    for record in chosen:
+        requests = record.get("requests") or [{}]
+        prompt = str((requests[0].get("args") or [""])[0])
+        response = _response_text(record)
+        hide = hidden_in_reports(record, family)
+        examples.append(Example(
+            suite=record["suite"], item=str(record["id"]),
+            group=group_label({k: str(v) for k, v in (record.get("group") or {}).items()}),
+            prompt=_excerpt(prompt),
+            response=redaction_note(response) if hide else _excerpt(response),
+            scores=dict(record.get("scores") or {}), redacted=hide))
+    return examples
+
+
+def area_sections(results: dict[str, Any], rows: list[MetricRow],
+                  samples: dict[str, list[dict[str, Any]]], gate: GateResult | None,
+                  policy: Policy | None) -> list[AreaSection]:
+    """One section per family present in the run, in the fixed area order."""
+    sections = []
+    for area in AREAS:
+        suites = [name for name, entry in results["suites"].items() if entry["family"] == area]
+        if not suites:
+            continue
+        area_rows = [r for r in rows if r.suite in suites]
+        charts: list[Chart] = []
+        examples: list[Example] = []
+        limits: list[str] = []
+        skipped: list[dict[str, str]] = []
+        described = []
+        for suite in suites:
+            entry = results["suites"][suite]
+            suite_rows = [r for r in area_rows if r.suite == suite]
+            charts.extend(_suite_charts(suite, suite_rows, gate, policy))
+            examples.extend(_examples(samples.get(suite, []), area,
+                                      next(iter(entry["metric_info"]), None)))
+            if entry.get("limits"):
+                limits.append(f"{suite}: {entry['limits']}")
+            limits.extend(f"{suite} / {r.label}: {r.limits}" for r in suite_rows
+                          if not r.group and r.limits)
+            skipped.extend({"suite": suite, **s} for s in entry.get("skipped", []))
+            described.append({"name": suite, "description": entry["description"],
+                              "n_samples": entry["n_samples"], "limit": entry.get("limit"),
+                              "data": entry.get("data", [])})
+        sections.append(AreaSection(
+            area=area, title=AREA_TITLES[area], suites=described,
+            overall=[r for r in area_rows if not r.group],
+            by_group=[r for r in area_rows if r.group], charts=charts, examples=examples,
+            limits=limits, skipped=skipped))
+    return sections
+
+
+def language_name(code: str) -> str:
+    """English name of an ISO 639-3 language code (from pycountry's ISO 639-3 table), or the
+    code itself when it is not a known code."""
+    import pycountry
+
+    found = pycountry.languages.get(alpha_3=code.lower()) if len(code) == 3 else None
+    if found is None:
+        return code
+    return found.name.replace(" (individual language)", "").replace(" (macrolanguage)", "")
+
+
+def language_table(rows: list[MetricRow], samples: dict[str, list[dict[str, Any]]]
+                   ) -> LanguageTable | None:
+    """Per language, every metric reported by `language` group (tier from group keys)."""
+    by_language = [r for r in rows if "language" in r.group and set(r.group) <= {"language",
+                                                                                  "tier"}]
+    if not by_language:
+        return None
+    columns: list[tuple[str, str, str, str]] = []
+    for r in by_language:
+        column = (r.suite, r.metric, r.label, r.unit)
+        if column not in columns:
+            columns.append(column)
+    tiers = {r.group["language"]: r.group["tier"] for r in by_language if "tier" in r.group}
+    for records in samples.values():
+        for record in records:
+            group = record.get("group") or {}
+            if "language" in group and "tier" in group:
+                tiers.setdefault(str(group["language"]), str(group["tier"]))
+    cells = {(r.group["language"], r.suite, r.metric): r for r in by_language}
+    languages = sorted({r.group["language"] for r in by_language},
+                       key=lambda code: (code != "eng",
+                                         TIER_ORDER.get(tiers.get(code, ""), 3), code))
+    table_rows = [LanguageRow(language=code, name=language_name(code),
+                              tier=tiers.get(code, ""),
+                              cells=[cells.get((code, suite, metric))
+                                     for suite, metric, _, _ in columns])
+                  for code in languages]
+    return LanguageTable(columns=columns, rows=table_rows,
+                         reference="eng" if "eng" in languages else None)
+
+
+def energy_section(folder: RunFolder) -> EnergySection | None:
+    """Energy per suite, normalised, with how each figure was obtained."""
+    if not folder.has("energy.json"):
+        return None
+    energy = folder.read_json("energy.json")
+    rows = []
+    for suite, entry in energy["suites"].items():
+        hardware = entry.get("hardware") or {}
+        parts = [f"{hardware.get('cpu_model') or 'CPU'} x{hardware.get('cpu_count') or '?'}"]
+        if hardware.get("gpu_model"):
+            parts.append(f"{hardware['gpu_model']} x{hardware.get('gpu_count', 1)}")
+        rows.append(EnergyRow(
+            suite=suite, wh=entry["energy_kwh"] * 1000,
+            gco2e=entry["emissions_kg_co2e"] * 1000, duration_s=entry["duration_s"],
+            wh_per_1000_requests=entry.get("wh_per_1000_requests"),
+            wh_per_1000_tokens=entry.get("wh_per_1000_tokens"),
+            wh_per_correct_answer=entry.get("wh_per_correct_answer"),
+            method=", ".join(f"{k}: {v}" for k, v in sorted(entry["method"].items())),
+            hardware="; ".join(parts)))
+    return EnergySection(rows=rows, total_wh=sum(r.wh for r in rows),
+                         total_gco2e=sum(r.gco2e for r in rows),
+                         note=energy.get("accuracy_note", ""))
+
+
+def _headline(area: str, rows: list[MetricRow]) -> MetricRow | None:
+    """The value a summary sentence quotes: the first one a policy rule judges, else the first
+    overall metric of the area's first suite."""
+    overall = [r for r in rows if r.area == area and not r.group and r.value is not None]
+    judged = [r for r in overall if r.verdict]
+    return (judged or overall or [None])[0]
+
+
+def _policy_clause(area: str, gate: GateResult | None) -> tuple[str, Light]:
+    verdicts = [v for v in (gate.verdicts if gate else []) if v.area == area]
+    if not verdicts:
+        return ("No policy rule covers this area." if gate else "No policy was applied."), "grey"
+    counts = {status: sum(v.status == status for v in verdicts)
+              for status in ("pass", "fail", "warn", "not evaluated")}
+    evaluated = len(verdicts) - counts["not evaluated"]
+    parts = [f"{counts['pass']} of {evaluated} checks pass"] if evaluated else []
+    failing = sorted({v.rule for v in verdicts if v.status == "fail"})
+    if failing:
+        parts.append(f"failing: {', '.join(failing)}")
+    if counts["warn"]:
+        parts.append(f"{counts['warn']} warning(s)")
+    if counts["not evaluated"]:
+        parts.append(f"{counts['not evaluated']} rule(s) not evaluated (metric not in this run)")
+    text = "Policy: " + "; ".join(parts)
+    return text + ".", worst([v.light for v in verdicts])
+
+
+def findings(rows: list[MetricRow], areas: list[AreaSection], languages: LanguageTable | None,
+             energy: EnergySection | None, gate: GateResult | None) -> list[Finding]:
+    """One plain-language sentence per area, with its number, interval and traffic light."""
+    present = {a.area: a for a in areas}
+    found = []
+    for area in AREAS:
+        title = AREA_TITLES[area]
+        if area == "energy":
+            found.append(_energy_finding(energy))
+            continue
+        clause, light = _policy_clause(area, gate)
+        meaning = AREA_MEANING[area]
+        if area not in present:
+            found.append(Finding(area, title, f"Not evaluated: no {area} suite was run. {clause}",
+                                 "grey", f"area-{area}", meaning))
+            continue
+        head = _headline(area, rows)
+        suites = present[area].suites
+        scope = f"{len(suites)} suites" if len(suites) > 1 else f"the suite {suites[0]['name']}"
+        if head is None:
+            sentence = f"Measured with {scope}, which reported no values."
+        else:
+            sentence = (f"{head.label} was {format_value(head.value, head.unit)} "
+                        f"({_ci_text(head)}) on {head.suite}"
+                        + (f", one of {scope}" if len(suites) > 1 else "")
+                        + f"; {_direction(head)}")
+        if area == "multilingual" and languages is not None:
+            sentence += " " + _worst_language(languages)
+        found.append(Finding(area, title, f"{sentence} {clause}", light, f"area-{area}",
+                             meaning))
+    return found
+
+
+def _direction(row: MetricRow) -> str:
+    if row.better == "target" and row.target is not None:
+        return f"the ideal is {format_value(row.target, row.unit)}."
+    return f"{row.better} is better."
+
+
+def _worst_language(table: LanguageTable) -> str:
+    """The language furthest behind the reference on the table's first proportion column."""
+    for index, (_, _, label, unit) in enumerate(table.columns):
+        values = [(row.cells[index].value, row) for row in table.rows
+                  if row.cells[index] is not None and row.cells[index].value is not None]
+        if len(values) < 2 or unit != "proportion":
+            continue
+        better = next(row.cells[index].better for _, row in values)
+        if better not in ("higher", "lower"):
+            continue
+        value, row = (min if better == "higher" else max)(values, key=lambda pair: pair[0])
+        return (f"Weakest language on {label}: {row.name} ({row.language}) at "
+                f"{format_value(value, unit)}.")
+    return ""
+
+
+def _energy_finding(energy: EnergySection | None) -> Finding:
+    if energy is None or not energy.rows:
+        return Finding("energy", "Energy", "No energy was recorded for this run.", "grey",
+                       "energy", AREA_MEANING["energy"])
+    methods = sorted({r.method for r in energy.rows})
+    per_request = [r.wh_per_1000_requests for r in energy.rows if r.wh_per_1000_requests]
+    spread = (f"{min(per_request):.3g}" if len(set(per_request)) == 1
+              else f"{min(per_request):.3g} to {max(per_request):.3g}")
+    rate = f", {spread} Wh per 1,000 requests" if per_request else ""
+    return Finding("energy", "Energy",
+                   f"The audit used {energy.total_wh:.3g} Wh ({energy.total_gco2e:.3g} g CO2e)"
+                   f"{rate}; method: {'; '.join(methods)}. Estimates may be off by up to "
+                   "about 40%. No policy rule applies to energy.", "grey", "energy",
+                   AREA_MEANING["energy"])
+
+
+def model_card(run: dict[str, Any], results: dict[str, Any], rows: list[MetricRow],
+               found: list[Finding], energy: EnergySection | None) -> list[CardSection]:
+    """The model-card section under the headings of Mitchell et al. (2019)."""
+    model = run["model"]
+    extra = model.get("extra") or {}
+    details = [("Model", model["uri"]), ("Architecture", str(model.get("architecture") or "?")),
+               ("Parameters", f"{model['parameters']:,}" if model.get("parameters") else "?"),
+               ("Precision and device", f"{model.get('dtype')} on {model.get('device')}"),
+               ("Licence", str(model.get("licence") or "not recorded"))]
+    details += [(f"Weights ({f.get('role') or 'file'})", f"sha256 {f['sha256']}")
+                for f in model.get("files", [])]
+    if extra.get("description"):
+        details.append(("Description", str(extra["description"])))
+    if extra.get("languages"):
+        details.append(("Languages (declared)", str(extra["languages"])))
+    intended = run.get("config", {}).get("intended_use") or (
+        "Not declared in the run configuration (set `intended_use` in the run config YAML).")
+    factors = []
+    for suite, entry in results["suites"].items():
+        keys = sorted({k for m in entry["metrics"] for k in m["group"]})
+        if keys:
+            factors.append((suite, "results broken down by " + ", ".join(keys)))
+    metrics = [(f"{r.label} ({r.suite})", f"{r.description} Formula: {r.formula}. "
+                f"Better: {r.better}. Implementation: {r.implementation or 'not stated'}.")
+               for r in rows if not r.group]
+    data = []
+    for suite, entry in results["suites"].items():
+        for source in entry.get("data", []):
+            bits = [source.get("source", ""), f"version {source['version']}"
+                    if source.get("version") else "", f"licence {source.get('licence', '?')}",
+                    f"sha256 {source['sha256']}" if source.get("sha256") else "",
+                    f"cite: {source['citation']}" if source.get("citation") else ""]
+            data.append((f"{source.get('name', suite)} ({suite})",
+                         "; ".join(b for b in bits if b)))
+    grouped = sum(1 for r in rows if r.group)
+    quantitative = [("Disaggregated results",
+                     f"{grouped} values broken down by group, each with n and a 95% interval; "
+                     "see the area sections and the language table.")]
+    ethical = [(f.title, f.sentence) for f in found if f.area in ("bias", "misuse")]
+    caveats = [(r.label, r.limits) for r in rows if not r.group and r.limits]
+    if energy is not None:
+        caveats.append(("Energy", energy.note))
+    return [
+        CardSection("Model details", details),
+        CardSection("Intended use", [("Declared", intended)]),
+        CardSection("Factors", factors or [("Groups", "no grouped results in this run")]),
+        CardSection("Metrics", metrics),
+        CardSection("Evaluation data", data or [("Data", "no data sources recorded")]),
+        CardSection("Training data", [("Training data",
+                                       "Not examined by this audit; see the model's own "
+                                       "documentation.")]),
+        CardSection("Quantitative analyses", quantitative),
+        CardSection("Ethical considerations", ethical),
+        CardSection("Caveats and recommendations", caveats + [("General", LIMITS[1])]),
+    ]
+
+
+def verify_manifest(folder: RunFolder) -> str:
+    """Whether the run folder's files still match the sha256 recorded when it completed."""
+    if not folder.has("manifest.json"):
+        return "no manifest (run incomplete)"
+    recorded = folder.read_json("manifest.json")["sha256"]
+    changed = [name for name, digest in sorted(recorded.items())
+               if not (folder.path / name).is_file()
+               or sha256_file(folder.path / name) != digest]
+    if changed:
+        return "CHANGED since the run completed: " + ", ".join(changed)
+    return f"all {len(recorded)} files match manifest.json"
+
+
+def rerun_command(run: dict[str, Any]) -> str:
+    """The `fm-audit run` command that repeats this run's configuration."""
+    config = run.get("config", {})
+    parts = ["fm-audit", "run", "--model", config.get("model", run["model"]["uri"])]
+    if run.get("suites"):
+        parts += ["--suites", ",".join(run["suites"])]
+    for flag, key in (("--profile", "profile"), ("--limit", "limit"), ("--seed", "seed"),
+                      ("--device", "device"), ("--dtype", "dtype"),
+                      ("--chat-template", "chat_template"), ("--num-fewshot", "num_fewshot"),
+                      ("--country", "country_iso_code")):
+        if config.get(key) is not None:
+            parts += [flag, str(config[key])]
+    return shlex.join(parts)
+
+
+def reproducibility(folder: RunFolder, run: dict[str, Any]) -> list[tuple[str, str]]:
+    """Versions, seeds, hashes and dates that let a reader repeat and verify the run."""
+    environment = run.get("environment", {})
+    packages = environment.get("packages", {})
+    config = run.get("config", {})
+    items = [("Run id", run["run_id"]), ("Status", run["status"]),
+             ("Started", run.get("created") or "?"), ("Finished", run.get("finished") or "?"),
+             ("Recorded command", run.get("command", "")),
+             ("Seed", str(config.get("seed", "?"))),
+             ("Profile and limit", f"{config.get('profile', '?')}, limit "
+                                   f"{config.get('limit') or 'none'}"),
+             ("Python", str(environment.get("python", "?"))),
+             ("Platform", str(environment.get("platform", "?"))),
+             ("Device", str(environment.get("gpu") or f"CPU x{environment.get('cpu_count')}"))]
+    items += [(name, str(version)) for name, version in sorted(packages.items()) if version]
+    items += [(f"Weights sha256 ({f.get('role') or 'file'})", f["sha256"])
+              for f in run["model"].get("files", [])]
+    items.append(("Evidence integrity", verify_manifest(folder)))
+    if folder.has("manifest.json"):
+        manifest = folder.read_json("manifest.json")["sha256"]
+        items += [(f"sha256 {name}", digest) for name, digest in sorted(manifest.items())
+                  if name in ("results.json", "samples.jsonl", "run.json")]
+    return items
+
+
+def crosswalk(areas: list[AreaSection], found: list[Finding], gate: GateResult | None,
+              energy: EnergySection | None) -> list[CrosswalkRow]:
+    """Each finding of this run against the governance provisions it is evidence for."""
+    present = {a.area for a in areas}
+    sentences = {f.area: f.sentence for f in found}
+    rows = []
+    for part, cards, eu, nist in CROSSWALK:
+        if part in AREA_TITLES:
+            here = part in present if part != "energy" else energy is not None
+            finding = sentences[part] if here else f"No {part} evidence in this run."
+            anchor = f"area-{part}" if part != "energy" else "energy"
+        elif part == "data":
+            here, finding, anchor = bool(areas), "Evaluation data, sources and licences", \
+                "model-card"
+        elif part == "limits":
+            here, finding, anchor = True, "Limits of these measurements", "limits"
+        elif part == "policy":
+            here = gate is not None
+            finding = (f"Policy gate '{gate.policy}': {'passed' if gate.passed else 'failed'}"
+                       if gate else "No policy applied.")
+            anchor = "gate"
+        else:
+            here, finding, anchor = True, "Versions, seeds, hashes, manifest check", \
+                "reproducibility"
+        rows.append(CrosswalkRow(finding=finding, anchor=anchor, present=here,
+                                 model_cards=cards, eu_ai_act=eu, nist_rmf=nist))
+    return rows
+
+
+def build_run_report(folder: RunFolder, policy: Policy | None = None,
+                     policy_path: str = "") -> RunReport:
+    """The report of one run folder, judged against `policy` when one is given."""
+    run = folder.read_json("run.json")
+    results = folder.read_json("results.json")
+    gate = evaluate_policy(policy, results, policy_path) if policy else None
+    samples: dict[str, list[dict[str, Any]]] = {}
+    for record in folder.iter_samples():
+        samples.setdefault(record["suite"], []).append(record)
+    rows = metric_rows(results, gate)
+    areas = area_sections(results, rows, samples, gate, policy)
+    languages = language_table(rows, samples)
+    energy = energy_section(folder)
+    found = findings(rows, areas, languages, energy, gate)
+    return RunReport(
+        run_id=run["run_id"], model_uri=run["model"]["uri"], status=run["status"],
+        created=run.get("created", ""), suites=list(results["suites"]), findings=found,
+        scorecard=[r for r in rows if not r.group], areas=areas, languages=languages,
+        energy=energy, gate=gate, model_card=model_card(run, results, rows, found, energy),
+        reproducibility=reproducibility(folder, run), rerun_command=rerun_command(run),
+        crosswalk=crosswalk(areas, found, gate, energy))
+
+
+def comparison_charts(deltas: list[MetricDelta]) -> list[Chart]:
+    """Per (pair, suite, metric) with several groups: the deltas by group, with their CIs."""
+    charts = []
+    keys = []
+    for d in deltas:
+        key = (d.run_a, d.run_b, d.suite, d.metric)
+        if key not in keys:
+            keys.append(key)
+    for run_a, run_b, suite, metric in keys:
+        members = [d for d in deltas if (d.run_a, d.run_b, d.suite, d.metric)
+                   == (run_a, run_b, suite, metric) and d.delta is not None]
+        if len(members) < 2 or members[0].unit != "proportion":
+            continue
+        charts.append(Chart(
+            title=f"{members[0].label} ({suite}): {run_b} minus {run_a}",
+            unit="difference", better=members[0].better,
+            bars=[Bar(label=d.group_text, value=d.delta, low=d.ci_low, high=d.ci_high,
+                      n=d.n_pairs, light=_delta_light(d)) for d in members],
+            references=[(0.0, "no difference")],
+            caption="Differences in percentage points on the items both runs answered; "
+                    "whiskers are paired-bootstrap 95% intervals."))
+        if len(charts) >= 2 * MAX_GROUP_CHARTS:
+            break
+    return charts
+
+
+def _delta_light(delta: MetricDelta) -> Light:
+    if not delta.significant or delta.improved is None:
+        return "grey"
+    return "green" if delta.improved else "red"
+
+
+def build_report(folders: list[RunFolder], policy: Policy | None = None,
+                 policy_path: str = "", baseline: int = 0) -> Report:
+    """The report of one or more runs; with several, the comparison against the baseline."""
+    runs = [build_run_report(f, policy, policy_path) for f in folders]
+    comparison = None
+    if len(folders) > 1:
+        deltas = compare_runs(folders, baseline)
+        comparison = Comparison(baseline=folders[baseline].run_id,
+                                others=[f.run_id for i, f in enumerate(folders) if i != baseline],
+                                deltas=deltas, charts=comparison_charts(deltas))
+    models = ", ".join(dict.fromkeys(r.model_uri for r in runs))
+    return Report(
+        title=f"Audit report: {models}",
+        generated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        tool_version=__version__, policy=policy.name if policy else "", runs=runs,
+        comparison=comparison, how_to_read=HOW_TO_READ, limits=LIMITS)
+

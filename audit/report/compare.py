@@ -1,0 +1,355 @@
+"""Compare runs on the items they share: deltas with paired bootstrap 95% CIs.
+
+Two runs of different models (or a fine-tune and its base) answered the same items, so the
+honest comparison pairs them: for every metric that is a mean of per-item scores, the
+difference is the mean of per-item differences over the items both runs scored, and its 95% CI
+comes from resampling those pairs (a seeded percentile bootstrap). Pairing removes the spread
+between items, so a real difference shows up with far fewer items than two separate intervals
+would need.
+
+A metric that is not a per-item mean (a ratio, a bias score) is bootstrapped the same way when
+its suite can recompute it from samples (`Suite.statistic`); otherwise the difference of the two
+reported values is given with a normal interval from their standard errors, and the method says
+so. Items are matched by (suite, sample id); each delta is run B minus the baseline run A, for
+every group the runs report (per task, subject, language, ...).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from audit.errors import RunFolderError
+from audit.report.runfolder import RunFolder
+from audit.stats import BOOTSTRAP_ITERATIONS, BOOTSTRAP_SEED, Z95
+
+log = logging.getLogger(__name__)
+
+PAIRED_MEAN = "paired bootstrap of the per-item difference"
+PAIRED_STATISTIC = "paired bootstrap of the suite's statistic over shared items"
+UNPAIRED = "unpaired: difference of reported values, normal CI from their standard errors"
+NO_SHARED = "not compared: no item scored by both runs"
+ABSENT = "not compared: metric reported by only one run"
+
+SampleIndex = dict[str, dict[str, dict[str, Any]]]
+Statistic = Callable[[str, dict[str, str], list[dict[str, Any]]], float | None]
+
+
+def group_label(group: dict[str, str]) -> str:
+    """A group as readable text: 'overall', or 'language=fra, tier=low'."""
+    if not group:
+        return "overall"
+    return ", ".join(f"{key}={value}" for key, value in sorted(group.items()))
+
+
+@dataclass(frozen=True)
+class MetricDelta:
+    """One metric, one group: the baseline's value, the other run's value and their difference.
+
+    `delta` is value_b - value_a; `significant` is True when the 95% CI excludes zero.
+    `improved` says whether the change goes the metric's better way (None when the metric has a
+    target rather than a direction, or when nothing was compared).
+    """
+
+    suite: str
+    metric: str
+    group: dict[str, str]
+    run_a: str
+    run_b: str
+    value_a: float | None
+    value_b: float | None
+    delta: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n_pairs: int
+    method: str
+    label: str = ""
+    unit: str = "proportion"
+    better: str = "higher"
+    family: str = ""
+    n_a: int = 0
+    n_b: int = 0
+    target: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def group_text(self) -> str:
+        return group_label(self.group)
+
+    @property
+    def significant(self) -> bool:
+        if self.ci_low is None or self.ci_high is None:
+            return False
+        return self.ci_low > 0 or self.ci_high < 0
+
+    @property
+    def improved(self) -> bool | None:
+        if self.delta is None or self.delta == 0:
+            return None
+        if self.better == "higher":
+            return self.delta > 0
+        if self.better == "lower":
+            return self.delta < 0
+        if self.target is not None and self.value_a is not None and self.value_b is not None:
+            return abs(self.value_b - self.target) < abs(self.value_a - self.target)
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        record.update(group_text=self.group_text, significant=self.significant,
+                      improved=self.improved)
+        return record
+
+
+def index_samples(run: RunFolder) -> SampleIndex:
+    """Samples of a run by suite, then by sample id."""
+    index: SampleIndex = {}
+    for record in run.iter_samples():
+        index.setdefault(record["suite"], {})[str(record["id"])] = record
+    return index
+
+
+def in_group(record: dict[str, Any], group: dict[str, str]) -> bool:
+    """True when the sample belongs to `group` (every key matches its group labels)."""
+    labels = record.get("group") or {}
+    return all(str(labels.get(key)) == value for key, value in group.items())
+
+
+def paired_mean_difference(a: np.ndarray, b: np.ndarray, iterations: int = BOOTSTRAP_ITERATIONS,
+                           seed: int = BOOTSTRAP_SEED) -> tuple[float, float, float]:
+    """Mean of b - a over pairs, and the seeded percentile bootstrap 95% CI of that mean."""
+    differences = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
+    n = len(differences)
+    delta = float(differences.mean())
+    rng = np.random.default_rng(seed)
+    draws = differences[rng.integers(0, n, (iterations, n))].mean(axis=1)
+    return delta, float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))
+
+
+def paired_statistic_difference(statistic: Callable[[list[dict[str, Any]]], float | None],
+                                a: list[dict[str, Any]], b: list[dict[str, Any]],
+                                iterations: int = BOOTSTRAP_ITERATIONS,
+                                seed: int = BOOTSTRAP_SEED
+                                ) -> tuple[float, float, float | None, float | None] | None:
+    """A derived statistic on paired item lists: (value_a, value_b, CI low, CI high) of b - a.
+
+    Each bootstrap draw resamples item positions once and applies them to both runs, so the
+    pairing is kept. Draws where the statistic is undefined (e.g. a ratio over an empty class)
+    are dropped; None when the statistic is undefined on the full lists.
+    """
+    value_a, value_b = statistic(a), statistic(b)
+    if value_a is None or value_b is None:
+        return None
+    rng = np.random.default_rng(seed)
+    n = len(a)
+    draws = []
+    for _ in range(iterations):
+        positions = rng.integers(0, n, n)
+        draw_a = statistic([a[i] for i in positions])
+        draw_b = statistic([b[i] for i in positions])
+        if draw_a is not None and draw_b is not None:
+            draws.append(draw_b - draw_a)
+    if len(draws) < 2:
+        return value_a, value_b, None, None
+    return value_a, value_b, float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))
+
+
+def _reported(results: dict[str, Any]) -> dict[tuple[str, str, tuple[tuple[str, str], ...]],
+                                                dict[str, Any]]:
+    """Every reported metric value keyed by (suite, metric, sorted group items)."""
+    table = {}
+    for suite, entry in results["suites"].items():
+        for metric in entry["metrics"]:
+            table[(suite, metric["metric"], tuple(sorted(metric["group"].items())))] = metric
+    return table
+
+
+def suite_statistics() -> dict[str, Statistic]:
+    """The `statistic` hook of every suite found on this installation, by suite name.
+
+    A suite that cannot be built here (another checkout, a missing plugin) is left out: its
+    derived metrics are then compared unpaired.
+    """
+    from audit.suites.base import Sample, Suite
+    from audit.suites.discovery import available
+
+    hooks: dict[str, Statistic] = {}
+    for name, factory in available().items():
+        try:
+            suite = factory()
+        except Exception as exc:  # noqa: BLE001  (a broken plugin must not stop a comparison)
+            log.warning("Suite %s cannot be loaded for comparison: %s", name, exc)
+            continue
+        if type(suite).statistic is Suite.statistic:
+            continue
+
+        def hook(metric: str, group: dict[str, str], records: list[dict[str, Any]],
+                 suite: Suite = suite) -> float | None:
+            return suite.statistic(metric, group, [Sample.from_dict(r) for r in records])
+
+        hooks[name] = hook
+    return hooks
+
+
+def _unpaired(reported_a: dict[str, Any] | None, reported_b: dict[str, Any] | None
+              ) -> tuple[float | None, float | None, float | None, float | None, float | None]:
+    value_a = reported_a["value"] if reported_a else None
+    value_b = reported_b["value"] if reported_b else None
+    if value_a is None or value_b is None:
+        return value_a, value_b, None, None, None
+    delta = value_b - value_a
+    se_a, se_b = reported_a.get("stderr"), reported_b.get("stderr")
+    if se_a is None or se_b is None:
+        return value_a, value_b, delta, None, None
+    half = Z95 * math.sqrt(se_a**2 + se_b**2)
+    return value_a, value_b, delta, delta - half, delta + half
+
+
+def compare_pair(run_a: RunFolder, run_b: RunFolder, suites: Iterable[str] | None = None,
+                 statistics: dict[str, Statistic] | None = None) -> list[MetricDelta]:
+    """Deltas of run B against baseline run A for every metric and group both report.
+
+    `suites` restricts the comparison (names or glob patterns); `statistics` maps a suite to a
+    function recomputing a derived metric from sample records (default: each installed suite's
+    `statistic` hook, looked up only when a metric has no per-item scores).
+    """
+    results_a, results_b = run_a.read_json("results.json"), run_b.read_json("results.json")
+    shared_suites = [s for s in results_a["suites"] if s in results_b["suites"]]
+    if suites is not None:
+        patterns = list(suites)
+        shared_suites = [s for s in shared_suites
+                         if any(fnmatch.fnmatchcase(s, p) for p in patterns)]
+    samples_a, samples_b = index_samples(run_a), index_samples(run_b)
+    reported_a, reported_b = _reported(results_a), _reported(results_b)
+    if statistics is None:
+        scored = {(suite, name) for index in (samples_a, samples_b)
+                  for suite, records in index.items() for record in records.values()
+                  for name in record.get("scores") or {}}
+        derived = any((suite, metric) not in scored for suite, metric, _ in
+                      (*reported_a, *reported_b) if suite in shared_suites)
+        statistics = suite_statistics() if derived else {}
+    deltas: list[MetricDelta] = []
+    for suite in shared_suites:
+        info = {**results_a["suites"][suite]["metric_info"],
+                **results_b["suites"][suite]["metric_info"]}
+        items_a, items_b = samples_a.get(suite, {}), samples_b.get(suite, {})
+        shared_ids = sorted(set(items_a) & set(items_b))
+        keys = sorted({k for k in (*reported_a, *reported_b) if k[0] == suite},
+                      key=lambda k: (list(info).index(k[1]) if k[1] in info else len(info),
+                                     k[1], len(k[2]), k[2]))
+        for key in keys:
+            _, metric, group_items = key
+            group = dict(group_items)
+            meta = info.get(metric, {})
+            common = dict(suite=suite, metric=metric, group=group, run_a=run_a.run_id,
+                          run_b=run_b.run_id, label=meta.get("label", metric),
+                          unit=meta.get("unit", ""), better=meta.get("better", "higher"),
+                          family=meta.get("family", ""), target=meta.get("target"),
+                          n_a=(reported_a.get(key) or {}).get("n", 0),
+                          n_b=(reported_b.get(key) or {}).get("n", 0))
+            deltas.append(_compare_metric(common, shared_ids, items_a, items_b,
+                                          reported_a.get(key), reported_b.get(key),
+                                          statistics.get(suite)))
+    return deltas
+
+
+def _compare_metric(common: dict[str, Any], shared_ids: list[str],
+                    items_a: dict[str, dict[str, Any]], items_b: dict[str, dict[str, Any]],
+                    reported_a: dict[str, Any] | None, reported_b: dict[str, Any] | None,
+                    statistic: Statistic | None) -> MetricDelta:
+    metric, group = common["metric"], common["group"]
+    if reported_a is None or reported_b is None:
+        value_a = reported_a["value"] if reported_a else None
+        value_b = reported_b["value"] if reported_b else None
+        return MetricDelta(**common, value_a=value_a, value_b=value_b, delta=None, ci_low=None,
+                           ci_high=None, n_pairs=0, method=ABSENT)
+    pairs = [(items_a[i], items_b[i]) for i in shared_ids
+             if in_group(items_a[i], group) and in_group(items_b[i], group)]
+    scored = [(a, b) for a, b in pairs if _finite(a.get("scores", {}).get(metric))
+              and _finite(b.get("scores", {}).get(metric))]
+    if scored:
+        a = np.array([p[0]["scores"][metric] for p in scored], dtype=float)
+        b = np.array([p[1]["scores"][metric] for p in scored], dtype=float)
+        delta, low, high = paired_mean_difference(a, b)
+        return MetricDelta(**common, value_a=float(a.mean()), value_b=float(b.mean()),
+                           delta=delta, ci_low=low, ci_high=high, n_pairs=len(scored),
+                           method=PAIRED_MEAN)
+    if statistic is not None and pairs and not _any_score(pairs, metric):
+        # The statistic sees every shared item (a group's value may need other groups, e.g.
+        # a language against English) and computes the value for `group` itself.
+        def on(records: list[dict[str, Any]]) -> float | None:
+            value = statistic(metric, group, records)
+            return float(value) if _finite(value) else None
+
+        paired = paired_statistic_difference(on, [items_a[i] for i in shared_ids],
+                                             [items_b[i] for i in shared_ids])
+        if paired is not None:
+            value_a, value_b, low, high = paired
+            return MetricDelta(**common, value_a=value_a, value_b=value_b,
+                               delta=value_b - value_a, ci_low=low, ci_high=high,
+                               n_pairs=len(shared_ids), method=PAIRED_STATISTIC)
+    notes = [] if pairs else ["the runs share no scored items in this group"]
+    value_a, value_b, delta, low, high = _unpaired(reported_a, reported_b)
+    return MetricDelta(**common, value_a=value_a, value_b=value_b, delta=delta, ci_low=low,
+                       ci_high=high, n_pairs=0,
+                       method=UNPAIRED if delta is not None else NO_SHARED, notes=notes)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _any_score(pairs: list[tuple[dict[str, Any], dict[str, Any]]], metric: str) -> bool:
+    return any(metric in a.get("scores", {}) or metric in b.get("scores", {}) for a, b in pairs)
+
+
+def compare_runs(runs: list[RunFolder], baseline: int = 0, suites: Iterable[str] | None = None
+                 ) -> list[MetricDelta]:
+    """Every other run against `runs[baseline]`: the deltas of all pairs, baseline first."""
+    if len(runs) < 2:
+        raise RunFolderError("a comparison needs at least two runs",
+                             fix="name two or more run folders (the first is the baseline).")
+    if not 0 <= baseline < len(runs):
+        raise RunFolderError(f"baseline index {baseline} is out of range for {len(runs)} runs",
+                             fix=f"choose a baseline between 0 and {len(runs) - 1}.")
+    suites = list(suites) if suites is not None else None
+    deltas: list[MetricDelta] = []
+    for index, run in enumerate(runs):
+        if index != baseline:
+            deltas.extend(compare_pair(runs[baseline], run, suites))
+    return deltas
+
+
+DELTA_COLUMNS = ["run_a", "run_b", "suite", "metric", "label", "group", "value_a", "value_b",
+                 "delta", "ci_low", "ci_high", "n_pairs", "significant", "improved", "method",
+                 "unit", "better", "family"]
+
+
+def deltas_frame(deltas: list[MetricDelta]):  # -> pandas.DataFrame (imported lazily)
+    """The deltas as a pandas DataFrame, one row per (pair of runs, suite, metric, group).
+
+    `group` is the readable group text ('overall', 'language=fra'); the group's keys are also
+    columns prefixed `group.` (e.g. `group.language`) so a caller can filter on them.
+    """
+    import pandas as pd
+
+    rows = []
+    for d in deltas:
+        row = {"run_a": d.run_a, "run_b": d.run_b, "suite": d.suite, "metric": d.metric,
+               "label": d.label, "group": d.group_text, "value_a": d.value_a,
+               "value_b": d.value_b, "delta": d.delta, "ci_low": d.ci_low,
+               "ci_high": d.ci_high, "n_pairs": d.n_pairs, "significant": d.significant,
+               "improved": d.improved, "method": d.method, "unit": d.unit,
+               "better": d.better, "family": d.family}
+        row.update({f"group.{k}": v for k, v in d.group.items()})
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=DELTA_COLUMNS)
+    return frame

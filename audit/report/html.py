@@ -1,0 +1,307 @@
+"""Render the report model as one self-contained HTML page (inline CSS and SVG, no scripts).
+
+The page needs no network and no JavaScript, prints to PDF as shown, and treats every string
+from a run folder as untrusted: all text passes through `html.escape`.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from audit.report.compare import MetricDelta
+from audit.report.model import (
+    AreaSection,
+    CardSection,
+    Chart,
+    Comparison,
+    EnergySection,
+    Example,
+    GateResult,
+    LanguageTable,
+    Light,
+    MetricRow,
+    Report,
+    RunReport,
+)
+from audit.report.summary import direction_text, format_value, interval_text
+from audit.report.svg import render_svg
+
+LIGHT_WORDS = {"green": "meets policy", "amber": "uncertain or warning", "red": "fails policy",
+               "grey": "no rule / not measured"}
+
+CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:0 auto;
+padding:24px;color:#1a1a1a;line-height:1.45}
+h1{font-size:1.7em;margin-bottom:0}h2{border-bottom:2px solid #ddd;padding-bottom:4px;
+margin-top:2em}h3{margin-top:1.4em}
+table{border-collapse:collapse;width:100%;margin:8px 0 16px;font-size:.92em}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f2f4f7}td.num{text-align:right;white-space:nowrap}
+.light{display:inline-block;width:.9em;height:.9em;border-radius:50%;vertical-align:-.1em;
+margin-right:4px;border:1px solid #0003}
+.green{background:#2e7d32}.amber{background:#e0a100}.red{background:#c62828}
+.grey{background:#9e9e9e}
+.finding{padding:6px 0;border-bottom:1px solid #eee}.meta{color:#555;font-size:.9em}
+.badge{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:bold}
+.badge.pass{background:#2e7d32}.badge.fail{background:#c62828}.badge.none{background:#777}
+pre.out{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;border:1px solid #e2e2e2;
+padding:6px;margin:2px 0;font-size:.85em;max-height:16em;overflow:auto}
+nav a{margin-right:12px}figure{margin:8px 0 16px}figcaption{color:#555;font-size:.85em}
+code{background:#f2f2f2;padding:0 3px}
+@media print{nav{display:none}h2{page-break-before:auto}figure,table{page-break-inside:avoid}
+pre.out{max-height:none}}
+"""
+
+
+def e(value: object) -> str:
+    """Escaped text (also safe inside attribute values)."""
+    return escape(str(value), quote=True)
+
+
+def light(colour: Light) -> str:
+    return (f'<span class="light {colour}" title="{e(LIGHT_WORDS[colour])}"></span>'
+            f'<span class="meta">{e(LIGHT_WORDS[colour])}</span>')
+
+
+def _ci(row: MetricRow) -> str:
+    return interval_text(row.ci_low, row.ci_high, row.unit)
+
+
+def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None = None) -> str:
+    """A table whose cells are already-escaped HTML."""
+    numeric = numeric or set()
+    head = "".join(f"<th>{e(h)}</th>" for h in headers)
+    thead = f"<thead><tr>{head}</tr></thead>" if any(headers) else ""
+    body = "".join("<tr>" + "".join(
+        f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
+        for i, c in enumerate(row)) + "</tr>" for row in rows)
+    return f"<table>{thead}<tbody>{body}</tbody></table>"
+
+
+def _metric_table(rows: list[MetricRow], with_group: bool) -> str:
+    headers = ["Suite", "Metric"] + (["Group"] if with_group else []) + \
+        ["Value", "95% CI", "n", "Better", "Policy"]
+    body = []
+    for r in rows:
+        cells = [e(r.suite), f'<span title="{e(r.description)}">{e(r.label)}</span>']
+        if with_group:
+            cells.append(e(", ".join(f"{k}={v}" for k, v in sorted(r.group.items()))))
+        cells += [e(format_value(r.value, r.unit)), e(_ci(r)), e(r.n),
+                  e(direction_text(r.better, r.target, r.unit)),
+                  light(r.light) + (f"<br><span class='meta'>{e(r.verdict)}</span>"
+                                    if r.verdict else "")]
+        body.append(cells)
+    offset = 1 if with_group else 0
+    return _table(headers, body, {2 + offset, 3 + offset, 4 + offset})
+
+
+def _figure(chart: Chart) -> str:
+    caption = f"<figcaption>{e(chart.caption)}</figcaption>" if chart.caption else ""
+    return f"<figure>{render_svg(chart)}{caption}</figure>"
+
+
+def _examples(examples: list[Example]) -> str:
+    if not examples:
+        return ""
+    rows = []
+    for ex in examples:
+        scores = ", ".join(f"{k}={v:g}" for k, v in ex.scores.items())
+        rows.append([e(f"{ex.suite} #{ex.item}") + f"<br><span class='meta'>{e(ex.group)}</span>",
+                     f'<pre class="out">{e(ex.prompt)}</pre>',
+                     f'<pre class="out">{e(ex.response)}</pre>', e(scores)])
+    return ("<h3>Example items</h3><p class='meta'>Quoted exactly as untrusted text; outputs to "
+            "harmful requests are redacted.</p>"
+            + _table(["Item", "Prompt", "Model output", "Scores"], rows))
+
+
+def _area(section: AreaSection, prefix: str) -> str:
+    parts = [f'<h2 id="{prefix}area-{e(section.area)}">{e(section.title)}</h2>', "<ul>"]
+    for suite in section.suites:
+        limit = f", limited to {suite['limit']} per task" if suite.get("limit") else ""
+        parts.append(f"<li><b>{e(suite['name'])}</b>: {e(suite['description'])} "
+                     f"<span class='meta'>({e(suite['n_samples'])} items{e(limit)})</span></li>")
+    parts.append("</ul>")
+    parts.append(_metric_table(section.overall, with_group=False))
+    parts += [_figure(chart) for chart in section.charts]
+    if section.by_group:
+        parts.append("<details><summary>All values by group</summary>"
+                     + _metric_table(section.by_group, with_group=True) + "</details>")
+    if section.skipped:
+        parts.append("<h3>Not run</h3><ul>" + "".join(
+            f"<li>{e(s.get('suite', ''))}: {e(s.get('what', ''))}: {e(s.get('reason', ''))}</li>"
+            for s in section.skipped) + "</ul>")
+    if section.limits:
+        parts.append("<h3>Limits of these numbers</h3><ul>"
+                     + "".join(f"<li>{e(text)}</li>" for text in section.limits) + "</ul>")
+    parts.append(_examples(section.examples))
+    return "\n".join(parts)
+
+
+def _languages(table: LanguageTable, prefix: str) -> str:
+    headers = ["Language", "Tier"] + [f"{label} ({suite})" for suite, _, label, _ in
+                                      table.columns]
+    rows = []
+    for row in table.rows:
+        cells = [f"{e(row.name)} <span class='meta'>({e(row.language)})</span>",
+                 e(row.tier or "")]
+        for cell in row.cells:
+            if cell is None:
+                cells.append("")
+                continue
+            cells.append(f'<span class="light {cell.light}"></span>'
+                         f"{e(format_value(cell.value, cell.unit))}<br>"
+                         f"<span class='meta'>{e(_ci(cell))}, n={cell.n}</span>")
+        rows.append(cells)
+    note = (f"<p class='meta'>Reference language: {e(table.reference)}. Tier is the language's "
+            "resource level as recorded by the suite.</p>" if table.reference else "")
+    return (f'<h2 id="{prefix}languages">Per-language results</h2>{note}'
+            + _table(headers, rows))
+
+
+def _energy(energy: EnergySection, prefix: str) -> str:
+    rows = [[e(r.suite), e(f"{r.wh:.3g}"), e(f"{r.gco2e:.3g}"), e(f"{r.duration_s:.0f}"),
+             e("n/a" if r.wh_per_1000_requests is None else f"{r.wh_per_1000_requests:.3g}"),
+             e("n/a" if r.wh_per_1000_tokens is None else f"{r.wh_per_1000_tokens:.3g}"),
+             e("n/a" if r.wh_per_correct_answer is None else f"{r.wh_per_correct_answer:.3g}"),
+             e(r.method), e(r.hardware)] for r in energy.rows]
+    return (f'<h2 id="{prefix}energy">Energy</h2>'
+            f"<p>Total {energy.total_wh:.3g} Wh, {energy.total_gco2e:.3g} g CO2e.</p>"
+            + _table(["Suite", "Wh", "g CO2e", "Seconds", "Wh / 1,000 requests",
+                      "Wh / 1,000 tokens", "Wh / correct answer", "Method", "Hardware"],
+                     rows, {1, 2, 3, 4, 5, 6})
+            + f"<p class='meta'>{e(energy.note)}</p>")
+
+
+def _gate(gate: GateResult, prefix: str) -> str:
+    badge = ('<span class="badge pass">GATE PASSED</span>' if gate.passed
+             else '<span class="badge fail">GATE FAILED</span>')
+    counts = ", ".join(f"{n} {status}" for status, n in gate.counts().items() if n)
+    rows = [[e(v.rule), light(v.light), e(v.status) + (" (warn only)" if v.severity == "warn"
+                                                         else ""),
+             e(v.description), e(v.evidence)] for v in gate.verdicts]
+    return (f'<h2 id="{prefix}gate">Policy gate: {e(gate.policy)}</h2><p>{badge} '
+            f"<span class='meta'>{e(counts)}; policy file {e(gate.policy_path)}</span></p>"
+            + _table(["Rule", "Light", "Status", "What it requires", "Evidence"], rows))
+
+
+def _card(sections: list[CardSection], prefix: str) -> str:
+    parts = [f'<h2 id="{prefix}model-card">Model card</h2><p class="meta">Headings of Mitchell '
+             "et al. (2019), Model Cards for Model Reporting.</p>"]
+    for section in sections:
+        parts.append(f"<h3>{e(section.heading)}</h3>")
+        parts.append(_table(["", ""], [[f"<b>{e(k)}</b>", e(v)] for k, v in section.items]))
+    return "\n".join(parts)
+
+
+def _delta_row(d: MetricDelta) -> list[str]:
+    unit = d.unit
+
+    def show(value: float | None) -> str:
+        return e(format_value(value, unit))
+
+    def diff(value: float | None) -> str:
+        if value is None:
+            return "n/a"
+        return e(f"{100 * value:+.1f} pts" if unit == "proportion" else f"{value:+.3g}")
+
+    mark = ""
+    if d.significant:
+        colour = "green" if d.improved else "red" if d.improved is False else "grey"
+        mark = f'<span class="light {colour}"></span>significant'
+    return [e(d.run_b), e(d.suite), e(d.label), e(d.group_text), show(d.value_a),
+            show(d.value_b), diff(d.delta),
+            f"{diff(d.ci_low)} to {diff(d.ci_high)}" if d.ci_low is not None else "n/a",
+            e(d.n_pairs), mark, f"<span class='meta'>{e(d.method)}</span>"]
+
+
+def _comparison(comparison: Comparison) -> str:
+    rows = [_delta_row(d) for d in comparison.deltas]
+    return ('<h2 id="comparison">Comparison between runs</h2>'
+            f"<p>Baseline: <b>{e(comparison.baseline)}</b>. Each row is the other run minus "
+            "the baseline on the items both answered, with a paired-bootstrap 95% interval; "
+            "'significant' means the interval excludes zero (green: better, red: worse).</p>"
+            + "".join(_figure(c) for c in comparison.charts)
+            + _table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value", "Difference",
+                      "95% CI", "Pairs", "", "Method"], rows, {4, 5, 6, 7, 8}))
+
+
+def _run(run: RunReport, index: int, several: bool) -> str:
+    prefix = f"r{index}-" if several else ""
+    parts = [f'<section id="{prefix}run">']
+    if several:
+        parts.append(f"<h1>Run {e(run.run_id)}: {e(run.model_uri)}</h1>")
+    if run.gate:
+        parts.append(_gate(run.gate, prefix))
+    parts.append(f'<h2 id="{prefix}scorecard">Scorecard</h2>'
+                 + _metric_table(run.scorecard, with_group=False))
+    parts += [_area(section, prefix) for section in run.areas]
+    if run.languages:
+        parts.append(_languages(run.languages, prefix))
+    if run.energy:
+        parts.append(_energy(run.energy, prefix))
+    parts.append(_card(run.model_card, prefix))
+    parts.append(f'<h2 id="{prefix}crosswalk">Governance crosswalk</h2>'
+                 "<p>Where each finding answers what a regulator or standard asks.</p>"
+                 + _table(["Finding in this report", "Model Cards", "EU AI Act",
+                           "NIST AI RMF (Measure)"],
+                          [[f'<a href="#{prefix}{e(c.anchor)}">{e(c.finding)}</a>'
+                            + ("" if c.present else " <span class='meta'>(absent)</span>"),
+                            e(c.model_cards), e(c.eu_ai_act), e(c.nist_rmf)]
+                           for c in run.crosswalk]))
+    parts.append(f'<h2 id="{prefix}reproducibility">Reproducibility</h2>'
+                 f"<p>Rerun with: <code>{e(run.rerun_command)}</code></p>"
+                 + _table(["", ""], [[f"<b>{e(k)}</b>", f"<code>{e(v)}</code>"]
+                                     for k, v in run.reproducibility]))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _summary(report: Report) -> str:
+    several = len(report.runs) > 1
+    parts = ['<h2 id="summary">Executive summary</h2>']
+    for index, run in enumerate(report.runs):
+        prefix = f"r{index}-" if several else ""
+        verdict = ""
+        if run.gate:
+            verdict = (' <span class="badge pass">gate passed</span>' if run.gate.passed
+                       else ' <span class="badge fail">gate failed</span>')
+        parts.append(f"<h3>{e(run.model_uri)} <span class='meta'>(run {e(run.run_id)}, "
+                     f"{e(run.status)})</span>{verdict}</h3>")
+        for finding in run.findings:
+            parts.append(f'<div class="finding">{light(finding.light)} '
+                         f'<b><a href="#{prefix}{e(finding.anchor)}">{e(finding.title)}</a>'
+                         f"</b>: {e(finding.sentence)}<br><span class='meta'>"
+                         f"{e(finding.meaning)}</span></div>")
+    return "\n".join(parts)
+
+
+def render_html(report: Report) -> str:
+    """The whole report as one HTML document."""
+    several = len(report.runs) > 1
+    nav = ['<a href="#summary">Summary</a>', '<a href="#how-to-read">How to read this</a>']
+    if report.comparison:
+        nav.append('<a href="#comparison">Comparison</a>')
+    nav += ['<a href="#limits">Limits</a>']
+    if not several:
+        nav += ['<a href="#scorecard">Scorecard</a>', '<a href="#model-card">Model card</a>',
+                '<a href="#crosswalk">Crosswalk</a>',
+                '<a href="#reproducibility">Reproducibility</a>']
+    policy = f"Policy: {e(report.policy)}. " if report.policy else "No policy applied. "
+    body = [f"<h1>{e(report.title)}</h1>",
+            f"<p class='meta'>Generated {e(report.generated)} by fm-audit "
+            f"{e(report.tool_version)}. {policy}Runs: "
+            f"{e(', '.join(r.run_id for r in report.runs))}.</p>",
+            "<nav>" + "".join(nav) + "</nav>", _summary(report),
+            '<h2 id="how-to-read">How to read this report</h2><ul>'
+            + "".join(f"<li>{e(p)}</li>" for p in report.how_to_read) + "</ul>"]
+    if report.comparison:
+        body.append(_comparison(report.comparison))
+    body += [_run(run, index, several) for index, run in enumerate(report.runs)]
+    body.append('<h2 id="limits">Limits of these measurements</h2><ul>'
+                + "".join(f"<li>{e(p)}</li>" for p in report.limits) + "</ul>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+            "style-src 'unsafe-inline'; img-src data:\">"
+            f"<title>{e(report.title)}</title><style>{CSS}</style></head><body>\n"
+            + "\n".join(body) + "\n</body></html>\n")

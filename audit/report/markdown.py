@@ -1,0 +1,165 @@
+"""Render the report model as Markdown (for a repository, a ticket or a wiki).
+
+Text from a run folder is untrusted: `md` turns HTML into entities and backslash-escapes every
+Markdown punctuation mark, so model output can neither inject HTML nor form a link or image.
+Charts appear as their tables (the HTML page carries the drawings).
+"""
+
+from __future__ import annotations
+
+import re
+
+from audit.report.model import (
+    AreaSection,
+    Comparison,
+    GateResult,
+    LanguageTable,
+    MetricRow,
+    Report,
+    RunReport,
+)
+from audit.report.summary import direction_text, format_value, interval_text
+
+LIGHT_MARKS = {"green": "🟢 meets", "amber": "🟡 uncertain", "red": "🔴 fails", "grey": "⚪ —"}
+_PUNCTUATION = re.compile(r"([\\`*_\[\]()#!|~])")
+_BLOCK_START = re.compile(r"^(\s*)([-+]|\d+[.)])(?=\s|$)")
+
+
+def md(value: object) -> str:
+    """Text made inert in Markdown: no HTML, no links, no emphasis; one line (for tables)."""
+    text = _PUNCTUATION.sub(r"\\\1", str(value))
+    text = _BLOCK_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\r", "").replace("\n", "<br>")
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _ci(row: MetricRow) -> str:
+    return interval_text(row.ci_low, row.ci_high, row.unit)
+
+
+def _metric_table(rows: list[MetricRow], with_group: bool) -> str:
+    headers = ["Suite", "Metric"] + (["Group"] if with_group else []) + \
+        ["Value", "95% CI", "n", "Better", "Policy"]
+    body = []
+    for r in rows:
+        cells = [md(r.suite), md(r.label)]
+        if with_group:
+            cells.append(md(", ".join(f"{k}={v}" for k, v in sorted(r.group.items()))))
+        better = direction_text(r.better, r.target, r.unit)
+        cells += [md(format_value(r.value, r.unit)), md(_ci(r)), str(r.n), md(better),
+                  LIGHT_MARKS[r.light] + (f" {md(r.verdict)}" if r.verdict else "")]
+        body.append(cells)
+    return _table(headers, body)
+
+
+def _area(section: AreaSection) -> list[str]:
+    lines = [f"## {md(section.title)}", ""]
+    lines += [f"- **{md(s['name'])}**: {md(s['description'])} ({s['n_samples']} items)"
+              for s in section.suites]
+    lines += ["", _metric_table(section.overall, with_group=False), ""]
+    if section.by_group:
+        lines += ["By group:", "", _metric_table(section.by_group, with_group=True), ""]
+    if section.limits:
+        lines += ["Limits:", ""] + [f"- {md(text)}" for text in section.limits] + [""]
+    if section.examples:
+        lines += ["Example items (quoted as untrusted text; harmful-request outputs redacted):",
+                  "", _table(["Item", "Prompt", "Model output", "Scores"], [
+                      [md(f"{ex.suite} #{ex.item}"), md(ex.prompt), md(ex.response),
+                       md(", ".join(f"{k}={v:g}" for k, v in ex.scores.items()))]
+                      for ex in section.examples]), ""]
+    return lines
+
+
+def _languages(table: LanguageTable) -> list[str]:
+    headers = ["Language", "Tier"] + [md(f"{label} ({suite})")
+                                      for suite, _, label, _ in table.columns]
+    rows = [[md(f"{row.name} ({row.language})"), md(row.tier)]
+            + ["" if c is None else md(f"{format_value(c.value, c.unit)} [{_ci(c)}] n={c.n}")
+               for c in row.cells] for row in table.rows]
+    return ["## Per-language results", "", _table(headers, rows), ""]
+
+
+def _gate(gate: GateResult) -> list[str]:
+    status = "PASSED" if gate.passed else "FAILED"
+    rows = [[md(v.rule), LIGHT_MARKS[v.light], md(v.status), md(v.evidence)]
+            for v in gate.verdicts]
+    return [f"## Policy gate: {md(gate.policy)}: **{status}**", "",
+            _table(["Rule", "Light", "Status", "Evidence"], rows), ""]
+
+
+def _comparison(comparison: Comparison) -> list[str]:
+    def diff(value: float | None, unit: str) -> str:
+        if value is None:
+            return "n/a"
+        return f"{100 * value:+.1f} pts" if unit == "proportion" else f"{value:+.3g}"
+
+    rows = [[md(d.run_b), md(d.suite), md(d.label), md(d.group_text),
+             md(format_value(d.value_a, d.unit)), md(format_value(d.value_b, d.unit)),
+             md(diff(d.delta, d.unit)),
+             md(f"{diff(d.ci_low, d.unit)} to {diff(d.ci_high, d.unit)}")
+             if d.ci_low is not None else "n/a", str(d.n_pairs),
+             "yes" if d.significant else "no", md(d.method)] for d in comparison.deltas]
+    return [f"## Comparison against {md(comparison.baseline)}", "",
+            _table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value", "Difference",
+                    "95% CI", "Pairs", "Significant", "Method"], rows), ""]
+
+
+def _run(run: RunReport, several: bool) -> list[str]:
+    lines = [f"# Run {md(run.run_id)}: {md(run.model_uri)}", ""] if several else []
+    if run.gate:
+        lines += _gate(run.gate)
+    lines += ["## Scorecard", "", _metric_table(run.scorecard, with_group=False), ""]
+    for section in run.areas:
+        lines += _area(section)
+    if run.languages:
+        lines += _languages(run.languages)
+    if run.energy:
+        energy = run.energy
+        lines += ["## Energy", "", f"Total {energy.total_wh:.3g} Wh, "
+                  f"{energy.total_gco2e:.3g} g CO2e.", "",
+                  _table(["Suite", "Wh", "Wh / 1,000 requests", "Method"],
+                         [[md(r.suite), f"{r.wh:.3g}",
+                           "n/a" if r.wh_per_1000_requests is None
+                           else f"{r.wh_per_1000_requests:.3g}", md(r.method)]
+                          for r in energy.rows]), "", md(energy.note), ""]
+    lines += ["## Model card", ""]
+    for section in run.model_card:
+        lines += [f"### {md(section.heading)}", ""]
+        lines += [f"- **{md(k)}**: {md(v)}" for k, v in section.items] + [""]
+    lines += ["## Governance crosswalk", "",
+              _table(["Finding", "Model Cards", "EU AI Act", "NIST AI RMF (Measure)"],
+                     [[md(c.finding) + ("" if c.present else " (absent)"), md(c.model_cards),
+                       md(c.eu_ai_act), md(c.nist_rmf)] for c in run.crosswalk]), ""]
+    lines += ["## Reproducibility", "", "Rerun with:", "", f"    {run.rerun_command}", ""]
+    lines += [f"- **{md(k)}**: `{v.replace('`', '')}`" for k, v in run.reproducibility] + [""]
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    """The whole report as a Markdown document."""
+    several = len(report.runs) > 1
+    lines = [f"# {md(report.title)}", "",
+             f"Generated {md(report.generated)} by fm-audit {md(report.tool_version)}. "
+             + (f"Policy: {md(report.policy)}." if report.policy else "No policy applied."),
+             "", "## Executive summary", ""]
+    for run in report.runs:
+        gate = ""
+        if run.gate:
+            gate = " (gate passed)" if run.gate.passed else " (gate FAILED)"
+        lines += [f"### {md(run.model_uri)}, run {md(run.run_id)}{gate}", ""]
+        lines += [f"- {LIGHT_MARKS[f.light]} **{md(f.title)}**: {md(f.sentence)}"
+                  for f in run.findings] + [""]
+    lines += ["## How to read this report", ""] + [f"- {md(p)}" for p in report.how_to_read]
+    lines.append("")
+    if report.comparison:
+        lines += _comparison(report.comparison)
+    for run in report.runs:
+        lines += _run(run, several)
+    lines += ["## Limits of these measurements", ""] + [f"- {md(p)}" for p in report.limits]
+    return "\n".join(lines) + "\n"

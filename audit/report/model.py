@@ -1,0 +1,252 @@
+"""The report model: one tree of plain dataclasses that every renderer reads.
+
+`build_report` (audit/report/build.py) turns run folders and a policy into a `Report`; the HTML
+and Markdown renderers and the dashboard only lay it out. Nothing here reads files or formats
+numbers for a particular medium, so the three views cannot disagree about a finding.
+Model output sits in `Example.prompt` / `Example.response` as untrusted text: every renderer
+escapes it, and harmful-request outputs arrive here already redacted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from audit.report.compare import MetricDelta
+
+Light = Literal["green", "amber", "red", "grey"]
+AREAS = ("capability", "bias", "multilingual", "misuse", "energy")
+AREA_TITLES = {"capability": "Capability", "bias": "Bias", "multilingual": "Multilingual",
+               "misuse": "Misuse", "energy": "Energy"}
+
+
+@dataclass
+class MetricRow:
+    """One measured value with its definition: what the scorecard and the area tables list."""
+
+    suite: str
+    metric: str
+    label: str
+    description: str
+    family: str
+    area: str
+    unit: str
+    better: str
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    ci_method: str
+    group: dict[str, str] = field(default_factory=dict)
+    target: float | None = None
+    formula: str = ""
+    implementation: str = ""
+    limits: str = ""
+    light: Light = "grey"
+    verdict: str = ""
+
+
+@dataclass
+class Bar:
+    """One bar of a chart: a value with its 95% interval."""
+
+    label: str
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    n: int = 0
+    light: Light = "grey"
+
+
+@dataclass
+class Chart:
+    """A bar chart with CI whiskers and optional reference lines (chance, target, threshold)."""
+
+    title: str
+    unit: str
+    better: str
+    bars: list[Bar]
+    references: list[tuple[float, str]] = field(default_factory=list)
+    caption: str = ""
+
+
+@dataclass
+class Example:
+    """One item as the model saw and answered it (escaped by every renderer)."""
+
+    suite: str
+    item: str
+    group: str
+    prompt: str
+    response: str
+    scores: dict[str, float]
+    redacted: bool = False
+
+
+@dataclass
+class AreaSection:
+    """Everything about one area (capability, bias, multilingual, misuse) in one run."""
+
+    area: str
+    title: str
+    suites: list[dict[str, Any]]
+    overall: list[MetricRow]
+    by_group: list[MetricRow]
+    charts: list[Chart]
+    examples: list[Example]
+    limits: list[str]
+    skipped: list[dict[str, str]]
+
+
+@dataclass
+class LanguageRow:
+    language: str
+    name: str
+    tier: str
+    cells: list[MetricRow | None]
+
+
+@dataclass
+class LanguageTable:
+    """Per language (ISO 639-3), every metric grouped by language, with tier where known."""
+
+    columns: list[tuple[str, str, str, str]]
+    rows: list[LanguageRow]
+    reference: str | None = None
+
+
+@dataclass
+class EnergyRow:
+    suite: str
+    wh: float
+    gco2e: float
+    duration_s: float
+    wh_per_1000_requests: float | None
+    wh_per_1000_tokens: float | None
+    wh_per_correct_answer: float | None
+    method: str
+    hardware: str
+
+
+@dataclass
+class EnergySection:
+    rows: list[EnergyRow]
+    total_wh: float
+    total_gco2e: float
+    note: str
+
+
+@dataclass
+class RuleVerdict:
+    """The verdict of one policy rule on one run, with the evidence that decided it."""
+
+    rule: str
+    description: str
+    status: Literal["pass", "fail", "warn", "not evaluated"]
+    light: Light
+    evidence: str
+    severity: str = "block"
+    area: str = ""
+    suite: str = ""
+    metric: str = ""
+    group: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class GateResult:
+    """A policy evaluated on a run: `passed` unless a blocking rule failed or, when missing
+    evidence blocks (the default), a blocking rule could not be evaluated."""
+
+    policy: str
+    policy_path: str
+    verdicts: list[RuleVerdict]
+    missing_blocks: bool = True
+
+    @property
+    def passed(self) -> bool:
+        return not any(v.status == "fail" or (
+            self.missing_blocks and v.status == "not evaluated" and v.severity == "block")
+            for v in self.verdicts)
+
+    def counts(self) -> dict[str, int]:
+        found = {"pass": 0, "fail": 0, "warn": 0, "not evaluated": 0}
+        for verdict in self.verdicts:
+            found[verdict.status] += 1
+        return found
+
+
+@dataclass
+class Finding:
+    """A headline sentence for one area, with its traffic light."""
+
+    area: str
+    title: str
+    sentence: str
+    light: Light
+    anchor: str
+    meaning: str = ""
+
+
+@dataclass
+class CardSection:
+    """One heading of the model-card section (Mitchell et al. 2019), as label/text pairs."""
+
+    heading: str
+    items: list[tuple[str, str]]
+
+
+@dataclass
+class CrosswalkRow:
+    """A finding and the governance provisions it is evidence for."""
+
+    finding: str
+    anchor: str
+    present: bool
+    model_cards: str
+    eu_ai_act: str
+    nist_rmf: str
+
+
+@dataclass
+class RunReport:
+    """The report of one run."""
+
+    run_id: str
+    model_uri: str
+    status: str
+    created: str
+    suites: list[str]
+    findings: list[Finding]
+    scorecard: list[MetricRow]
+    areas: list[AreaSection]
+    languages: LanguageTable | None
+    energy: EnergySection | None
+    gate: GateResult | None
+    model_card: list[CardSection]
+    reproducibility: list[tuple[str, str]]
+    rerun_command: str
+    crosswalk: list[CrosswalkRow]
+
+
+@dataclass
+class Comparison:
+    """Runs against a baseline on their shared items."""
+
+    baseline: str
+    others: list[str]
+    deltas: list[MetricDelta]
+    charts: list[Chart]
+
+
+@dataclass
+class Report:
+    """The whole document: one or more runs, their comparison, and the reading guides."""
+
+    title: str
+    generated: str
+    tool_version: str
+    policy: str
+    runs: list[RunReport]
+    comparison: Comparison | None
+    how_to_read: list[str]
+    limits: list[str]

@@ -1,0 +1,91 @@
+"""A run killed with SIGKILL resumes to the same results, redoing no finished request."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from audit.execution import RequestCache
+from audit.suites.base import Request
+
+SMOLLM2 = "packaged:smollm2-135m-instruct"
+CHUNK = 8
+
+
+def test_torn_last_line_of_request_cache_is_ignored(tmp_path: Path) -> None:
+    cache = RequestCache(tmp_path / "requests.jsonl", "model-a")
+    request = Request("loglikelihood", ("ctx", " cont"))
+    cache.add([(cache.key(request), [-1.5, False])])
+    with open(tmp_path / "requests.jsonl", "a") as handle:
+        handle.write('{"key": "abc", "respo')
+    reopened = RequestCache(tmp_path / "requests.jsonl", "model-a")
+    assert len(reopened) == 1 and reopened.get(reopened.key(request)) == [-1.5, False]
+
+
+def test_cache_keys_depend_on_the_model(tmp_path: Path) -> None:
+    request = Request("loglikelihood", ("ctx", " cont"))
+    first = RequestCache(tmp_path / "a.jsonl", "model-a").key(request)
+    assert first != RequestCache(tmp_path / "b.jsonl", "model-b").key(request)
+
+
+def _run_command(out: Path, run_id: str) -> list[str]:
+    return [sys.executable, "-m", "audit.cli", "run", "--model", SMOLLM2, "--suites",
+            "capability/core_mc", "--device", "cpu", "--out", str(out), "--run-id", run_id,
+            "--batch-size", "4"]
+
+
+def _cached_lines(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    lines = []
+    for line in path.read_text().splitlines():
+        with contextlib.suppress(json.JSONDecodeError):
+            lines.append(json.loads(line))
+    return lines
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path: Path, smollm2) -> None:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    config = tmp_path / "run.yaml"
+    config.write_text(f"checkpoint_every: {CHUNK}\nlimit: 12\n")
+    cache_file = tmp_path / "killed" / "requests.jsonl"
+    process = subprocess.Popen(_run_command(tmp_path, "killed") + ["--config", str(config)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while len(_cached_lines(cache_file)) < 2 * CHUNK and time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "the run finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    before = len(_cached_lines(cache_file))
+    assert 2 * CHUNK <= before < 48
+    run = json.loads((tmp_path / "killed" / "run.json").read_text())
+    assert run["status"] == "running" and not (tmp_path / "killed" / "results.json").exists()
+
+    resumed = subprocess.run([sys.executable, "-m", "audit.cli", "run", "--resume", "killed",
+                              "--out", str(tmp_path)], env=env, capture_output=True, text=True,
+                             timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    keys = [line["key"] for line in _cached_lines(cache_file)]
+    assert len(keys) == len(set(keys)) == 48, "a finished request was computed twice"
+    energy = json.loads((tmp_path / "killed" / "energy.json").read_text())
+    assert energy["suites"]["capability/core_mc"]["n_executed"] == 48 - before
+
+    whole = subprocess.run(_run_command(tmp_path, "whole") + ["--config", str(config)],
+                           env=env, capture_output=True, text=True, timeout=600)
+    assert whole.returncode == 0, whole.stderr
+    killed_results = json.loads((tmp_path / "killed" / "results.json").read_text())
+    whole_results = json.loads((tmp_path / "whole" / "results.json").read_text())
+    assert killed_results["suites"] == whole_results["suites"]
+    assert json.loads((tmp_path / "killed" / "run.json").read_text())["status"] == "complete"
