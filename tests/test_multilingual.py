@@ -214,20 +214,22 @@ def test_real_smollm2_run_of_the_suite(smollm2, tmp_path: Path) -> None:
     from audit.config import RunConfig
     from audit.execution import RequestCache
     from audit.runner import run_suite
-    from audit.suites.discovery import select
 
-    (suite,) = select(["multilingual"])
+    spec = load_spec(suites_root() / "multilingual", "multilingual")
+    project = load_item_set(suites_root() / "multilingual" / "data")
+    chosen = ("eng", "cmn", "hin", "hau")  # Latin, unspaced, Devanagari, no lingua model
+    items = ParallelSet({code: project.languages[code] for code in chosen}, project.source)
+    suite = type(build_suite(spec))(spec, items=items)
     config = RunConfig(suites=["multilingual"], limit=1, device="cpu", out=tmp_path)
     results, energy, records = run_suite(
         suite, smollm2, config, RequestCache(tmp_path / "cache.jsonl", "smollm2"))
     metrics = results["metrics"]
-    languages = {m["group"]["language"] for m in metrics if "language" in m["group"]}
-    assert len(languages) >= 15
+    assert {m["group"]["language"] for m in metrics if "language" in m["group"]} == set(chosen)
     assert all("tier" in m["group"] for m in metrics if "language" in m["group"])
     premium = [m for m in metrics if m["metric"] == "token_premium"
                and m["group"].get("language") == "hin"][0]
     assert premium["value"] > 2  # an English-centred tokenizer splits Devanagari finely
     generations = [r for r in records if r["data"]["part"] == "prompts"]
     assert all(isinstance(r["responses"][0], str) for r in generations)
-    assert energy["n_requests"] == len(languages) * (1 + 4 + 1)
+    assert energy["n_requests"] == len(chosen) * (1 + 4 + 1)
     assert {"fidelity (hau)", "tokens_per_word (cmn)"} <= {s["what"] for s in results["skipped"]}
