@@ -90,3 +90,23 @@ def test_second_load_uses_the_verified_safetensors_copy(smollm2) -> None:
 
     with safe_open(str(converted / "model.safetensors"), "pt") as weights:
         assert "model.embed_tokens.weight" in set(weights.keys())
+
+
+@pytest.mark.slow
+def test_gguf_metadata_is_parsed_once_per_load(smollm2) -> None:
+    """During a GGUF load the config, tokenizer and weights share one parse of the file, and the
+    patch is gone afterwards."""
+    import gguf
+
+    from audit.models import packaged
+    from audit.models.gguf_parsing import parse_gguf_once
+
+    path = packaged.gguf_path(packaged.lookup("smollm2-135m-instruct"))
+    make_reader, name_map = gguf.GGUFReader, gguf.get_tensor_name_map
+    with parse_gguf_once():
+        reader = gguf.GGUFReader(path)
+        assert gguf.GGUFReader(str(path)) is reader
+        assert len(reader.tensors) == 272
+        arch = gguf.MODEL_ARCH.LLAMA
+        assert gguf.get_tensor_name_map(arch, 30) is gguf.get_tensor_name_map(arch, 30)
+    assert (gguf.GGUFReader, gguf.get_tensor_name_map) == (make_reader, name_map)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from safetensors import SafetensorError
 from audit.errors import ModelLoadError
 from audit.models.base import LoadOptions, ModelProvenance
 from audit.models.device import resolve_device, resolve_dtype
+from audit.models.gguf_parsing import parse_gguf_once
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +31,14 @@ def load_causal_lm(source: str | Path, options: LoadOptions, gguf_file: str | No
     kwargs: dict[str, Any] = {"trust_remote_code": options.trust_remote_code}
     if gguf_file is not None:
         kwargs["gguf_file"] = gguf_file
+    parsing = parse_gguf_once() if gguf_file is not None else nullcontext()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(source), **kwargs)
-        model_kwargs = dict(kwargs, dtype=dtype)
-        if gguf_file is None and not options.allow_pickle:
-            model_kwargs["use_safetensors"] = True
-        model = AutoModelForCausalLM.from_pretrained(str(source), **model_kwargs)
+        with parsing:
+            tokenizer = AutoTokenizer.from_pretrained(str(source), **kwargs)
+            model_kwargs = dict(kwargs, dtype=dtype)
+            if gguf_file is None and not options.allow_pickle:
+                model_kwargs["use_safetensors"] = True
+            model = AutoModelForCausalLM.from_pretrained(str(source), **model_kwargs)
     except (OSError, ValueError, RuntimeError, KeyError, EOFError, SafetensorError) as exc:
         what = f"{source}/{gguf_file}" if gguf_file else str(source)
         raise ModelLoadError(
