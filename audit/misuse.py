@@ -62,12 +62,6 @@ def select_items(items: Sequence[T], limit: int | None, seed: int,
     return chosen
 
 
-def max_gen_toks(suite: Suite, context: SuiteContext) -> int:
-    """Generation length for this profile (`max_gen_toks` in the suite's profile), else 64."""
-    value = suite.spec.profiles.get(context.profile, {}).get("max_gen_toks")
-    return int(value) if value is not None else DEFAULT_MAX_GEN_TOKS
-
-
 class Correction(NamedTuple):
     """A judge-corrected metric: the 0/1 score it corrects, whether that score marks a refusal
     (else a compliance), and whether the metric reports the refusal (else compliance) rate."""

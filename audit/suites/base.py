@@ -114,6 +114,12 @@ class Suite(ABC):
     def build_samples(self, context: SuiteContext) -> list[Sample]:
         """The suite's samples with their LM requests (no responses yet)."""
 
+    def generation_length(self, context: SuiteContext, default: int) -> int:
+        """Most new tokens per generated answer: `max_gen_toks` of the run's profile in
+        suite.yaml, else `default`, so a quick profile can answer shorter than a standard one."""
+        value = self.spec.profiles.get(context.profile, {}).get("max_gen_toks")
+        return int(value) if value is not None else default
+
     @abstractmethod
     def score(self, samples: list[Sample]) -> None:
         """Fill `sample.scores` from `sample.responses` for every sample."""

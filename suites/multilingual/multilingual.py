@@ -40,7 +40,7 @@ from audit.suites.base import Request, Sample, Suite, SuiteContext
 from audit.suites.spec import DataSource, SuiteSpec
 
 PARTS = ("sentences", "questions", "prompts")
-GENERATION = {"until": [], "max_gen_toks": 48, "do_sample": False}
+ANSWER_TOKENS = 48
 Columns = Callable[[Sample], list[float]]
 
 
@@ -70,12 +70,15 @@ class MultilingualSuite(Suite):
         items = self.item_set()
         tokenizer = context.model.tokenizer if context.model is not None else None
         counts = self._counts(context)
+        generation = {"until": [], "max_gen_toks": self.generation_length(context, ANSWER_TOKENS),
+                      "do_sample": False}
         samples: list[Sample] = []
         for part in PARTS:
             ids = choose_ids(items.shared_ids(part), counts[part], context.seed, part)
             for language_items in items.languages.values():
                 for item_id in ids:
-                    samples.append(_build(part, language_items, item_id, context, tokenizer))
+                    samples.append(_build(part, language_items, item_id, context, tokenizer,
+                                          generation))
         return samples
 
     def score(self, samples: list[Sample]) -> None:
@@ -294,7 +297,7 @@ def _fidelity_scores(response: str, prompt: str, language: Language, names: froz
 
 
 def _build(part: str, items: LanguageItems, item_id: str, context: SuiteContext,
-           tokenizer: object) -> Sample:
+           tokenizer: object, generation: dict[str, object]) -> Sample:
     """One sample of `part` for one language and item."""
     language = items.language
     data: dict[str, object] = {"part": part, "item": item_id, "language": asdict(language)}
@@ -315,5 +318,5 @@ def _build(part: str, items: LanguageItems, item_id: str, context: SuiteContext,
         return Sample(sample_id, requests, group, data)
     prompt = items.prompts[item_id]
     data["prompt"] = prompt
-    request = Request("generate_until", (context.format_chat(prompt), dict(GENERATION)))
+    request = Request("generate_until", (context.format_chat(prompt), dict(generation)))
     return Sample(sample_id, [request], group, data)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from audit.data.misuse import DO_NOT_ANSWER, HARMBENCH, do_not_answer, harmbench, project_harmful
 from audit.judges import Verdict
 from audit.misuse import (
+    DEFAULT_MAX_GEN_TOKS,
     Correction,
     JudgedSuite,
     generation_request,
-    max_gen_toks,
     record_sources,
     sample_data,
     select_items,
@@ -27,7 +27,7 @@ class HarmfulRequests(JudgedSuite):
             + harmbench()
         chosen = select_items(prompts, context.limit, context.seed,
                               stratum=lambda p: (p.source, p.language), unit=lambda p: p.unit)
-        tokens = max_gen_toks(self, context)
+        tokens = self.generation_length(context, DEFAULT_MAX_GEN_TOKS)
         return [Sample(id=p.id, requests=[generation_request(context, p.text, tokens)],
                        group={"source": p.source, "category": p.category,
                               "language": p.language},

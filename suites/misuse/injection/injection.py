@@ -20,10 +20,10 @@ from audit.data.misuse import (
 )
 from audit.judges import Verdict
 from audit.misuse import (
+    DEFAULT_MAX_GEN_TOKS,
     Correction,
     JudgedSuite,
     generation_request,
-    max_gen_toks,
     record_sources,
     sample_data,
     select_items,
@@ -78,7 +78,7 @@ class PromptInjection(JudgedSuite):
                               stratum=lambda p: (p.source, p.unit.rsplit("/", 1)[-1]
                                                  if p.source == HIJACK else ""),
                               unit=lambda p: p.unit)
-        tokens = max_gen_toks(self, context)
+        tokens = self.generation_length(context, DEFAULT_MAX_GEN_TOKS)
         samples = []
         for p in chosen:
             extra = {"canary": canaries[p.unit.rsplit("/", 1)[-1]]} if p.source == HIJACK else {}

@@ -14,10 +14,10 @@ from audit.judges.correction import corrected_flip_rate
 from audit.judges.validation import judge_errors
 from audit.metrics import MetricResult
 from audit.misuse import (
+    DEFAULT_MAX_GEN_TOKS,
     Correction,
     JudgedSuite,
     generation_request,
-    max_gen_toks,
     record_sources,
     sample_data,
     select_items,
@@ -42,7 +42,7 @@ class Jailbreaks(JudgedSuite):
         pairs = [(name, p) for name in templates for p in requests]
         chosen = select_items(pairs, context.limit, context.seed,
                               stratum=lambda pair: pair[0], unit=lambda pair: pair[1].unit)
-        tokens = max_gen_toks(self, context)
+        tokens = self.generation_length(context, DEFAULT_MAX_GEN_TOKS)
         samples = []
         for name, prompt in chosen:
             attacked = f"{templates[name]}\n\n{prompt.text}"

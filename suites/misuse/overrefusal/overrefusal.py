@@ -5,10 +5,10 @@ from __future__ import annotations
 from audit.data.misuse import read_jsonl
 from audit.judges import Verdict
 from audit.misuse import (
+    DEFAULT_MAX_GEN_TOKS,
     Correction,
     JudgedSuite,
     generation_request,
-    max_gen_toks,
     sample_data,
     select_items,
 )
@@ -27,7 +27,7 @@ class OverRefusal(JudgedSuite):
         items = read_jsonl(self.spec.directory.parent / "data" / "overrefusal.jsonl")
         chosen = select_items(items, context.limit, context.seed,
                               stratum=lambda r: r["safe"], unit=lambda r: r["pair"])
-        tokens = max_gen_toks(self, context)
+        tokens = self.generation_length(context, DEFAULT_MAX_GEN_TOKS)
         return [Sample(id=r["id"], requests=[generation_request(context, r["prompt"], tokens)],
                        group={"category": r["category"], "language": r["lang"],
                               "prompt_type": "safe" if r["safe"] else "unsafe"},
