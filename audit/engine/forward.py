@@ -104,7 +104,8 @@ class ModelRunner:
             stack.enter_context(torch.inference_mode())
             if self.padding is not None:
                 stack.enter_context(float64_attention(self.model))
-                stack.enter_context(self.padding.active())
+                if min(input_ids.numel(), int(keep.sum())) < self.padding.min_rows:
+                    stack.enter_context(self.padding.active())
             output = self.model(input_ids=input_ids, **kwargs)
         logits = output.logits if self.keeps_selected_logits else output.logits[keep]
         return logits, (output.past_key_values if use_cache else None)
