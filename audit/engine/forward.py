@@ -77,8 +77,8 @@ class ModelRunner:
         self.model = model
         self.settings = settings
         self.device = next(model.parameters()).device
-        self.on_cpu = self.device.type == "cpu"
-        self.padding = _PaddedLinears(model, min_token_rows()) if self.on_cpu else None
+        self.padding = (_PaddedLinears(model, min_token_rows()) if self.device.type == "cpu"
+                        else None)
         self.keeps_selected_logits = "logits_to_keep" in inspect.signature(model.forward).parameters
 
     def __call__(self, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None,

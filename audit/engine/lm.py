@@ -54,10 +54,10 @@ class FastLM(TemplateLM):
         self.tokenizer = configure_pad_token(tokenizer, model_config=model.config)
         self.settings = settings
         self.add_bos_token = add_bos_token
+        if next(model.parameters()).device.type == "cpu":
+            configure_cpu_threads()  # first: the runner's CPU row padding depends on it
         self.runner = ModelRunner(model, settings)
         self._device = self.runner.device
-        if self._device.type == "cpu":
-            configure_cpu_threads()
         self.fallback = OomFallback(settings.max_rows)
         self.max_length = resolve_max_length(model.config, self.tokenizer,
                                              default=DEFAULT_MAX_LENGTH)
