@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.engine.batching import budget_batches
+from audit.engine.batching import budget_batches, packed_batches
 
 
 def _sizes(batches: list[list[int]]) -> list[list[int]]:
@@ -39,3 +39,13 @@ def test_an_item_over_the_budget_travels_alone_and_order_is_kept() -> None:
     batches = budget_batches([50, 5, 5], int, max_rows=8, token_budget=20)
     assert _sizes(batches) == [[50], [5, 5]]
     assert [x for b in batches for x in b] == [50, 5, 5]
+
+
+def test_packed_batches_keep_every_limit_and_the_order() -> None:
+    """Items are (tokens, scored positions): each batch stays within both sums and the row cap;
+    an item over a limit alone travels alone."""
+    items = [(6, 1), (5, 4), (4, 1), (3, 3), (30, 1), (1, 1)]
+    batches = packed_batches(items, lambda item: item, limits=(12, 5), max_items=3)
+    assert batches == [[(6, 1), (5, 4)], [(4, 1), (3, 3)], [(30, 1)], [(1, 1)]]
+    assert packed_batches(items[:4], lambda item: item, limits=(100, 100), max_items=2) == [
+        [(6, 1), (5, 4)], [(4, 1), (3, 3)]]

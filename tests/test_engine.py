@@ -10,10 +10,14 @@ from __future__ import annotations
 import logging
 
 import pytest
+import torch
 from lm_eval.api.instance import Instance
+from transformers import AutoModelForCausalLM, MistralConfig
 
 from audit.engine import EngineSettings, FastLM
 from audit.engine.batching import DeviceMemoryError
+from audit.engine.packed_scoring import PackedScorer
+from audit.engine.padded_scoring import PaddedScorer, Window
 from audit.suites.base import SuiteContext
 from audit.suites.discovery import select
 
@@ -76,14 +80,51 @@ def _accuracy(results, n_choices: int = 4) -> list[int]:
             for start in range(0, len(scores), n_choices)]
 
 
-def test_scores_equal_stock_hflm(smollm2, requests, engine_results) -> None:
+@pytest.fixture(scope="module")
+def hflm_results(smollm2, requests) -> dict[str, list]:
     from lm_eval.models.huggingface import HFLM
 
     stock = HFLM(pretrained=smollm2.lm.model, tokenizer=smollm2.tokenizer, batch_size=16,
                  device="cpu")
-    reference = _run_all(stock, requests)
-    _assert_same(engine_results, reference, tolerance=1e-4)
+    return _run_all(stock, requests)
+
+
+def test_scores_equal_stock_hflm(engine_results, hflm_results) -> None:
+    _assert_same(engine_results, hflm_results, tolerance=1e-4)
     assert any(text.strip() for text in engine_results["generate_until"])
+
+
+def test_padded_batches_equal_stock_hflm(smollm2, requests, hflm_results) -> None:
+    """The padded path (GPUs, and models whose attention cannot be packed), run on CPU."""
+    lm = _engine(smollm2)
+    assert isinstance(lm.scorer, PackedScorer)
+    lm.scorer = PaddedScorer(lm.runner, lm.fallback, Window(lm.max_length, lm.max_length + 1))
+    kinds = ("loglikelihood", "loglikelihood_rolling")
+    results = {kind: getattr(lm, kind)(requests[kind], disable_tqdm=True) for kind in kinds}
+    _assert_same(results | {"generate_until": hflm_results["generate_until"]}, hflm_results,
+                 tolerance=1e-4)
+
+
+def _tiny(config_class, smollm2, **options):
+    """A small randomly initialised model of a real architecture, with SmolLM2's vocabulary."""
+    config = config_class(vocab_size=len(smollm2.tokenizer), hidden_size=32,
+                          intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                          num_key_value_heads=2, attn_implementation="sdpa", **options)
+    torch.manual_seed(0)
+    return AutoModelForCausalLM.from_config(config).eval()
+
+
+def test_only_models_whose_attention_can_be_packed_are_packed(smollm2) -> None:
+    """A sliding-window model (Mistral) is detected by running it, and gets padded batches;
+    the same architecture without the window is packed, and both give the same scores."""
+    pairs = [([1, 2, 3, 4, 5], [6, 7]), ([1, 2, 3, 4, 5], [8]), ([9, 10], [11, 12, 13])]
+    scores = {}
+    for window in (4096, None):
+        model = _tiny(MistralConfig, smollm2, sliding_window=window)
+        lm = FastLM(model, smollm2.tokenizer, EngineSettings(max_rows=8, token_budget=256))
+        assert isinstance(lm.scorer, PaddedScorer if window else PackedScorer)
+        scores[window] = [score for score, _ in lm.scorer.score(pairs)]
+    assert scores[4096] == pytest.approx(scores[None], abs=1e-5)
 
 
 @pytest.mark.parametrize("batch_size", [1, 7])

@@ -55,6 +55,28 @@ def budget_batches(items: Sequence[T], cost: Callable[[T], int], max_rows: int,
     return batches
 
 
+def packed_batches(items: Sequence[T], sizes: Callable[[T], tuple[int, ...]],
+                   limits: tuple[int, ...], max_items: int) -> list[list[T]]:
+    """Consecutive batches of `items` laid end to end (no padding): each batch holds at most
+    `max_items` items and the sum of each of their `sizes` stays within the matching entry of
+    `limits`. An item over a limit on its own travels alone."""
+    batches: list[list[T]] = []
+    current: list[T] = []
+    totals = [0] * len(limits)
+    for item in items:
+        size = sizes(item)
+        grown = [total + part for total, part in zip(totals, size, strict=True)]
+        if current and (len(current) >= max_items
+                        or any(g > limit for g, limit in zip(grown, limits, strict=True))):
+            batches.append(current)
+            current, grown = [], list(size)
+        current.append(item)
+        totals = grown
+    if current:
+        batches.append(current)
+    return batches
+
+
 def free_device_memory() -> None:
     """Return cached GPU blocks to the allocator after an out-of-memory error."""
     if torch.cuda.is_available():

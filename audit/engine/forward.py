@@ -12,6 +12,7 @@ import torch
 from transformers import DynamicCache
 
 from audit.engine.attention import float64_attention
+from audit.engine.packed_attention import Segment, packed_attention
 from audit.engine.settings import EngineSettings
 
 
@@ -69,9 +70,9 @@ class _PaddedLinears:
 class ModelRunner:
     """Calls the model under inference mode; counts the tokens a pass holds (its inputs plus
     the keys and values it attends to) and, when a simulated memory size is set, raises the
-    out-of-memory error a GPU would raise above it. On CPU, attention runs in float64 and
-    matrix products get at least `min_token_rows()` rows, so a sequence's numbers do not depend
-    on its batch."""
+    out-of-memory error a GPU would raise above it. On CPU, matrix products get at least
+    `min_token_rows()` rows and attention runs in float64 (or, for packed requests, on each
+    request alone), so a sequence's numbers do not depend on its batch."""
 
     def __init__(self, model: Any, settings: EngineSettings) -> None:
         self.model = model
@@ -83,10 +84,12 @@ class ModelRunner:
 
     def __call__(self, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None,
                  position_ids: torch.Tensor | None = None, past: DynamicCache | None = None,
-                 keep: torch.Tensor, use_cache: bool = False
+                 keep: torch.Tensor, use_cache: bool = False,
+                 segments: list[Segment] | None = None
                  ) -> tuple[torch.Tensor, DynamicCache | None]:
         """Logits at the `keep` positions (a boolean rows x length mask), flattened in row
-        order, and the updated cache when `use_cache`."""
+        order, and the updated cache when `use_cache`. With `segments`, the single input row
+        holds packed requests, each attending only to itself."""
         held = input_ids.numel() + (past.get_seq_length() * input_ids.shape[0] if past else 0)
         limit = self.settings.simulated_memory_tokens
         if limit is not None and held > limit:
@@ -102,10 +105,13 @@ class ModelRunner:
             kwargs["logits_to_keep"] = keep
         with ExitStack() as stack:
             stack.enter_context(torch.inference_mode())
-            if self.padding is not None:
+            if segments is not None:
+                stack.enter_context(packed_attention(self.model, segments))
+            elif self.padding is not None:
                 stack.enter_context(float64_attention(self.model))
-                if min(input_ids.numel(), int(keep.sum())) < self.padding.min_rows:
-                    stack.enter_context(self.padding.active())
+            if (self.padding is not None
+                    and min(input_ids.numel(), int(keep.sum())) < self.padding.min_rows):
+                stack.enter_context(self.padding.active())
             output = self.model(input_ids=input_ids, **kwargs)
         logits = output.logits if self.keeps_selected_logits else output.logits[keep]
         return logits, (output.past_key_values if use_cache else None)

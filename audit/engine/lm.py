@@ -29,7 +29,8 @@ from lm_eval.utils import get_rolling_token_windows, make_disjoint_window
 from audit.engine.batching import OomFallback
 from audit.engine.forward import ModelRunner
 from audit.engine.generation import GreedyGenerator, StopRule
-from audit.engine.loglikelihood import LoglikelihoodScorer, Window
+from audit.engine.packed_scoring import PackedScorer, packing_works
+from audit.engine.padded_scoring import PaddedScorer, Window
 from audit.engine.settings import EngineSettings, configure_cpu_threads
 from audit.errors import AuditError
 
@@ -61,10 +62,19 @@ class FastLM(TemplateLM):
         self.fallback = OomFallback(settings.max_rows)
         self.max_length = resolve_max_length(model.config, self.tokenizer,
                                              default=DEFAULT_MAX_LENGTH)
-        self.scorer = LoglikelihoodScorer(self.runner, self.fallback,
-                                          Window(self.max_length, self._shared_limit()))
+        self.scorer = self._scorer()
         self.generator = GreedyGenerator(self.runner, self.fallback, self.tokenizer.pad_token_id)
         warn_generation_config(model)
+
+    def _scorer(self) -> PackedScorer | PaddedScorer:
+        """Packed, unpadded passes on CPU where the model's attention allows it; padded
+        batches with a shared key/value cache elsewhere (on a GPU, one attention call per
+        request would cost more than the padding it saves)."""
+        if self._device.type == "cpu" and packing_works(self.runner):
+            return PackedScorer(self.runner, self.fallback, self.max_length,
+                                self.model.config.get_text_config(decoder=True).vocab_size)
+        return PaddedScorer(self.runner, self.fallback,
+                            Window(self.max_length, self._shared_limit()))
 
     def _shared_limit(self) -> int:
         """Longest context + continuation that may use the shared-context path. Models with

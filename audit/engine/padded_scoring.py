@@ -1,4 +1,5 @@
-"""Log-likelihood of continuations, scoring a context shared by several continuations once.
+"""Log-likelihood in padded batches, scoring a context shared by several continuations once:
+the GPU path (and the CPU path for models whose attention cannot be packed).
 
 Requests arrive as token lists, split exactly as lm-eval's HF backend splits them. Two paths:
 
@@ -17,16 +18,13 @@ log-softmax in float32.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import torch
 
 from audit.engine.batching import OomFallback, budget_batches
 from audit.engine.forward import ModelRunner, cache_rows
-
-Tokens = tuple[int, ...]
-Score = tuple[float, bool]
+from audit.engine.scoring import Score, Tokens, group_by_context
 
 
 @dataclass(frozen=True)
@@ -57,8 +55,8 @@ def _score_positions(logits: torch.Tensor, targets: list[Tokens]) -> list[Score]
     return scores
 
 
-class LoglikelihoodScorer:
-    """Scores (context tokens, continuation tokens) pairs in token-budget batches."""
+class PaddedScorer:
+    """Scores (context tokens, continuation tokens) pairs in padded token-budget batches."""
 
     def __init__(self, runner: ModelRunner, fallback: OomFallback, window: Window) -> None:
         self.runner = runner
@@ -67,13 +65,9 @@ class LoglikelihoodScorer:
 
     def score(self, pairs: list[tuple[list[int], list[int]]]) -> list[Score]:
         """One (log-likelihood, is-greedy) per pair, in the order given."""
-        by_context: dict[Tokens, dict[Tokens, None]] = defaultdict(dict)
-        for context, continuation in pairs:
-            by_context[tuple(context)][tuple(continuation)] = None
         shared: list[tuple[Tokens, list[Tokens]]] = []
         single: list[tuple[Tokens, Tokens]] = []
-        for context, continuations in by_context.items():
-            conts = list(continuations)
+        for context, conts in group_by_context(pairs).items():
             longest = len(context) + max(len(c) for c in conts)
             if len(conts) > 1 and longest <= self.window.shared_limit:
                 shared.append((context, conts))
