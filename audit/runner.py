@@ -12,6 +12,7 @@ import random
 import shlex
 import sys
 from datetime import datetime, timezone
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -178,12 +179,22 @@ def resume_audit(run: str, reports_dir: Path) -> RunFolder:
     suites = select(recorded["suites"])
     seed_everything(config.seed)
     model = load_model(config.model, config.load_options())
-    recorded_files = recorded["model"]["files"]
-    if recorded_files and model.provenance.fingerprint != recorded_files[0]["sha256"]:
-        raise RunFolderError(f"the weights of {config.model} changed since run {folder.run_id}",
-                             fix="start a new run; a resumed run must use identical weights.")
+    changed = _changed_files(recorded["model"]["files"], model.provenance.files)
+    if changed:
+        raise RunFolderError(
+            f"the weights of {config.model} changed since run {folder.run_id}: "
+            f"{', '.join(changed)}",
+            fix="start a new run; a resumed run must use identical weights.")
     _set_status(folder, "running")
     return _run(folder, config, suites, model)
+
+
+def _changed_files(recorded: list[dict[str, str]], loaded: list[dict[str, str]]) -> list[str]:
+    """The weight files, in recorded order, whose sha256 differs now, or that are gone or
+    new, each named by its role (else its file name)."""
+    return [(before or now).get("role") or Path((before or now)["path"]).name
+            for before, now in zip_longest(recorded, loaded, fillvalue={})
+            if before.get("sha256") != now.get("sha256")]
 
 
 def shared_store(config: RunConfig, model: LoadedModel) -> SharedRequestStore | None:

@@ -55,6 +55,17 @@ def test_identity_covers_weights_dtype_device_and_needs_hashed_weights() -> None
     assert numerics_identity(_provenance(files=[])) is None
 
 
+def test_identity_covers_every_weight_file() -> None:
+    """An adapter's files come first and its base's after: swapping the base alone must give
+    another identity, or one model's cached answers would serve another."""
+    adapter = {"path": "adapter", "sha256": "cd" * 32}
+    base, other_base = {"path": "w", "sha256": "ab" * 32}, {"path": "w", "sha256": "ef" * 32}
+    assert numerics_identity(_provenance(files=[adapter, base])) != numerics_identity(
+        _provenance(files=[adapter, other_base]))
+    assert numerics_identity(_provenance(files=[adapter, base])) != numerics_identity(
+        _provenance(files=[adapter]))
+
+
 def test_a_second_run_reuses_the_store_and_executes_nothing(tmp_path: Path) -> None:
     store = SharedRequestStore("model-1", tmp_path / "store.sqlite")
     first, second = CountingLM(), CountingLM()

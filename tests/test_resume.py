@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from audit.errors import RunFolderError
 from audit.execution import RequestCache
+from audit.runner import resume_audit
 from audit.suites.base import Request
 
 SMOLLM2 = "packaged:smollm2-135m-instruct"
@@ -89,3 +92,21 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path: Path, smollm2) 
     whole_results = json.loads((tmp_path / "whole" / "results.json").read_text())
     assert killed_results["suites"] == whole_results["suites"]
     assert json.loads((tmp_path / "killed" / "run.json").read_text())["status"] == "complete"
+
+
+
+def test_resume_refuses_when_any_weight_file_changed(tmp_path: Path, small_run, smollm2) -> None:
+    """An adapter run records the adapter's files first and the base's after: a change to a
+    later file (here the base's record no longer matches what loads) must stop the resume, not
+    only a change to the first file."""
+    shutil.copytree(small_run.path, tmp_path / "adapted")
+    run_file = tmp_path / "adapted" / "run.json"
+    run = json.loads(run_file.read_text())
+    run["status"] = "running"
+    run["model"]["files"] = [smollm2.provenance.files[0],
+                             {"path": "base.gguf", "sha256": "0" * 64, "role": "base gguf weights"}]
+    run_file.write_text(json.dumps(run))
+    with pytest.raises(RunFolderError, match="changed since run adapted: base gguf weights"
+                       ) as error:
+        resume_audit("adapted", tmp_path)
+    assert "start a new run" in error.value.fix

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -42,8 +43,14 @@ class ModelProvenance:
 
     @property
     def fingerprint(self) -> str:
-        """A short identity of the weights: the sha256 of the first recorded file."""
-        return self.files[0]["sha256"] if self.files else self.uri
+        """The identity of the weights: the sha256 of the one recorded file, or of the list of
+        every file's sha256 (an adapter and its base, sharded weights), so that a change to any
+        file gives another identity."""
+        if not self.files:
+            return self.uri
+        if len(self.files) == 1:
+            return self.files[0]["sha256"]
+        return hashlib.sha256("\n".join(f["sha256"] for f in self.files).encode()).hexdigest()
 
 
 @dataclass
