@@ -155,7 +155,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from audit.report.compare import compare_runs, deltas_frame
+    from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE, compare_runs, deltas_frame
 
     folders = _open_runs(args.runs, args.reports)
     frame = deltas_frame(compare_runs(folders, args.baseline,
@@ -168,9 +168,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         print(frame.to_json(orient="records", indent=2))
     else:
         columns = ["run_b", "suite", "metric", "group", "value_a", "value_b", "delta",
-                   "ci_low", "ci_high", "n_pairs", "significant"]
+                   "ci_low", "ci_high", "n_pairs", "significant", "too_few_items"]
         print(f"Baseline: {folders[args.baseline].run_id}; delta = run - baseline, "
-              "95% CI by paired bootstrap on shared items")
+              "95% CI by paired bootstrap on shared items; significant needs the CI to exclude "
+              f"0 and at least {MIN_ITEMS_FOR_SIGNIFICANCE} items")
         print(frame[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}")
               if not frame.empty else "No metric in common.")
     return 0

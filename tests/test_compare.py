@@ -169,3 +169,24 @@ def test_compare_two_real_runs_pairs_their_items(small_run, chat_run) -> None:
     assert overall["delta"] == pytest.approx(np.mean(scores_b) - np.mean(scores_a))
     assert overall["ci_low"] <= overall["delta"] <= overall["ci_high"]
     assert any(group.startswith("subject=") for group in frame["group"])
+
+
+@pytest.mark.parametrize(("n", "significant"), [(2, False), (5, False), (6, True)])
+def test_a_difference_needs_six_items_to_be_called_significant(tmp_path: Path, n: int,
+                                                                significant: bool) -> None:
+    """Every item moved from wrong to right, so the bootstrap interval is [1, 1] at any n; below
+    six items a two-sided sign test could not reject chance, and the delta says so."""
+    base = _lang_run(tmp_path, "base", {"swh": 0}, n=n)
+    tuned = _lang_run(tmp_path, "tuned", {"swh": n}, n=n)
+    swh = {d.group_text: d for d in compare_pair(base, tuned, statistics={})}["language=swh"]
+    assert (swh.delta, swh.ci_low, swh.ci_high, swh.n_pairs) == (1.0, 1.0, 1.0, n)
+    assert swh.significant is significant and swh.too_few_items is not significant
+    frame = deltas_frame([swh])
+    assert bool(frame["too_few_items"].iloc[0]) is not significant
+    from audit.report.build import build_report
+    from audit.report.html import render_html
+    from audit.report.markdown import render_markdown
+
+    report = build_report([base, tuned])
+    assert ("too few items to tell" in render_html(report)) is not significant
+    assert ("no: too few items to tell" in render_markdown(report)) is not significant

@@ -37,6 +37,12 @@ UNPAIRED = "unpaired: difference of reported values, normal CI from their standa
 NO_SHARED = "not compared: no item scored by both runs"
 ABSENT = "not compared: metric reported by only one run"
 
+# Fewest items (pairs, or items per run when unpaired) for a difference to be called
+# significant. With 5 or fewer, even a unanimous direction fails a two-sided sign test at 5%
+# (2 x 0.5^5 = 0.0625), while a bootstrap over so few items can collapse to an interval that
+# excludes zero (two pairs that both moved by 1 give the interval [1, 1]).
+MIN_ITEMS_FOR_SIGNIFICANCE = 6
+
 SampleIndex = dict[str, dict[str, dict[str, Any]]]
 Statistic = Callable[[str, dict[str, str], list[dict[str, Any]]], float | None]
 
@@ -52,7 +58,8 @@ def group_label(group: dict[str, str]) -> str:
 class MetricDelta:
     """One metric, one group: the baseline's value, the other run's value and their difference.
 
-    `delta` is value_b - value_a; `significant` is True when the 95% CI excludes zero.
+    `delta` is value_b - value_a; `significant` is True when the 95% CI excludes zero and the
+    difference rests on at least `MIN_ITEMS_FOR_SIGNIFICANCE` items (`too_few_items` otherwise).
     `improved` says whether the change goes the metric's better way (None when the metric has a
     target rather than a direction, or when nothing was compared).
     """
@@ -83,8 +90,18 @@ class MetricDelta:
         return group_label(self.group)
 
     @property
+    def items(self) -> int:
+        """How many items the difference rests on: the pairs, or the smaller run's n when the
+        runs were compared unpaired."""
+        return self.n_pairs if self.n_pairs else min(self.n_a, self.n_b)
+
+    @property
+    def too_few_items(self) -> bool:
+        return self.delta is not None and self.items < MIN_ITEMS_FOR_SIGNIFICANCE
+
+    @property
     def significant(self) -> bool:
-        if self.ci_low is None or self.ci_high is None:
+        if self.ci_low is None or self.ci_high is None or self.too_few_items:
             return False
         return self.ci_low > 0 or self.ci_high < 0
 
@@ -103,7 +120,7 @@ class MetricDelta:
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
         record.update(group_text=self.group_text, significant=self.significant,
-                      improved=self.improved)
+                      too_few_items=self.too_few_items, improved=self.improved)
         return record
 
 
@@ -327,7 +344,8 @@ def compare_runs(runs: list[RunFolder], baseline: int = 0, suites: Iterable[str]
 
 
 DELTA_COLUMNS = ["run_a", "run_b", "suite", "metric", "label", "group", "value_a", "value_b",
-                 "delta", "ci_low", "ci_high", "n_pairs", "significant", "improved", "method",
+                 "delta", "ci_low", "ci_high", "n_pairs", "significant", "too_few_items",
+                 "improved", "method",
                  "unit", "better", "family"]
 
 
@@ -345,8 +363,8 @@ def deltas_frame(deltas: list[MetricDelta]):  # -> pandas.DataFrame (imported la
                "label": d.label, "group": d.group_text, "value_a": d.value_a,
                "value_b": d.value_b, "delta": d.delta, "ci_low": d.ci_low,
                "ci_high": d.ci_high, "n_pairs": d.n_pairs, "significant": d.significant,
-               "improved": d.improved, "method": d.method, "unit": d.unit,
-               "better": d.better, "family": d.family}
+               "too_few_items": d.too_few_items, "improved": d.improved, "method": d.method,
+               "unit": d.unit, "better": d.better, "family": d.family}
         row.update({f"group.{k}": v for k, v in d.group.items()})
         rows.append(row)
     frame = pd.DataFrame(rows)

@@ -25,7 +25,8 @@ HOW_TO_READ = [
     "test, where either direction away from it shows a preference).",
     "Percentages are shares of items. A difference between two runs is given in percentage "
     "points with its own interval; it is marked significant only when that interval excludes "
-    "zero.",
+    "zero and it rests on at least six items: with fewer, even items that all moved the same "
+    "way could be chance.",
     "Model outputs shown as examples are quoted exactly, as untrusted text. Outputs to harmful "
     "requests are never reprinted: they appear as a redaction note with their length.",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from audit.report.compare import MetricDelta
+from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE, MetricDelta
 from audit.report.model import (
     AreaSection,
     CardSection,
@@ -207,7 +207,7 @@ def _delta_row(d: MetricDelta) -> list[str]:
     def diff(value: float | None) -> str:
         return e(difference_text(value, unit))
 
-    mark = ""
+    mark = "too few items to tell" if d.too_few_items else ""
     if d.significant:
         colour = "green" if d.improved else "red" if d.improved is False else "grey"
         mark = f'<span class="light {colour}"></span>significant'
@@ -222,7 +222,8 @@ def _comparison(comparison: Comparison) -> str:
     return ('<h2 id="comparison">Comparison between runs</h2>'
             f"<p>Baseline: <b>{e(comparison.baseline)}</b>. Each row is the other run minus "
             "the baseline on the items both answered, with a paired-bootstrap 95% interval; "
-            "'significant' means the interval excludes zero (green: better, red: worse).</p>"
+            "'significant' means the interval excludes zero (green: better, red: worse) and "
+            f"the difference rests on at least {MIN_ITEMS_FOR_SIGNIFICANCE} items.</p>"
             + "".join(_figure(c) for c in comparison.charts)
             + _table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value", "Difference",
                       "95% CI", "Pairs", "", "Method"], rows, {4, 5, 6, 7, 8}))

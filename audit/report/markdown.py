@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from audit.report.compare import MetricDelta
 from audit.report.model import (
     AreaSection,
     Comparison,
@@ -99,6 +100,12 @@ def _gate(gate: GateResult) -> list[str]:
             _table(["Rule", "Light", "Status", "Evidence"], rows), ""]
 
 
+def _significance(delta: MetricDelta) -> str:
+    if delta.too_few_items:
+        return "no: too few items to tell"
+    return "yes" if delta.significant else "no"
+
+
 def _comparison(comparison: Comparison) -> list[str]:
     diff = difference_text
 
@@ -107,7 +114,7 @@ def _comparison(comparison: Comparison) -> list[str]:
              md(diff(d.delta, d.unit)),
              md(f"{diff(d.ci_low, d.unit)} to {diff(d.ci_high, d.unit)}")
              if d.ci_low is not None else "n/a", str(d.n_pairs),
-             "yes" if d.significant else "no", md(d.method)] for d in comparison.deltas]
+             _significance(d), md(d.method)] for d in comparison.deltas]
     return [f"## Comparison against {md(comparison.baseline)}", "",
             _table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value", "Difference",
                     "95% CI", "Pairs", "Significant", "Method"], rows), ""]

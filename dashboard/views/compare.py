@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from audit.report.compare import compare_runs, deltas_frame
+from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE, compare_runs, deltas_frame
 from audit.report.runfolder import RunFolder
 from dashboard.charts import delta_chart
 from dashboard.ui import format_value, how_to_read, select_runs
@@ -31,7 +31,8 @@ if frame.empty:
     st.stop()
 left, middle, right = st.columns(3)
 significant_only = left.toggle("Only significant differences", value=False,
-                               help="Keep only deltas whose 95% CI excludes zero.")
+                               help="Keep only deltas whose 95% CI excludes zero and that "
+                                    f"rest on at least {MIN_ITEMS_FOR_SIGNIFICANCE} items.")
 suites = middle.multiselect("Suite", sorted(frame["suite"].unique()))
 overall_only = right.toggle("Overall values only", value=True,
                             help="Hide the per-group (subject, language, ...) deltas.")
@@ -60,6 +61,7 @@ for suite in dict.fromkeys(shown["suite"]):
            "run value": [format_value(v, u) for v, u in
                          zip(part["value_b"], part["unit"], strict=True)]},
     )[["run", "label", "group", "baseline value", "run value", "delta", "ci_low", "ci_high",
-       "n_pairs", "significant", "improved", "method"]].rename(columns={
+       "n_pairs", "significant", "too_few_items", "improved", "method"]].rename(columns={
         "label": "metric", "ci_low": "CI low", "ci_high": "CI high",
-        "n_pairs": "paired items"}), hide_index=True, width="stretch")
+        "n_pairs": "paired items", "too_few_items": "too few items to tell"}),
+        hide_index=True, width="stretch")
