@@ -21,15 +21,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from audit.engine.settings import NUMERICS_VERSION
 from audit.models.base import ModelProvenance
 from audit.paths import cache_dir
 
 log = logging.getLogger(__name__)
 
 STORE_FILE = "requests.sqlite"
-# Bump when a change to the engine changes any response for the same model and request.
-# 2: CPU log-likelihoods from packed passes (float32 attention per request), within 4e-5 of 1.
-NUMERICS_VERSION = "fm-audit-engine-2"
 BUSY_TIMEOUT_S = 60.0
 
 

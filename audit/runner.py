@@ -20,6 +20,7 @@ import numpy as np
 
 from audit.config import RunConfig
 from audit.energy import ACCURACY_NOTE, track_energy
+from audit.engine import FastLM
 from audit.environment import describe_environment
 from audit.errors import AuditError, DatasetError, RunFolderError, UnsupportedRequest
 from audit.execution import RequestCache, execute
@@ -147,6 +148,7 @@ def _start(config: RunConfig, suites: list[Suite], model: LoadedModel) -> RunFol
         "config": config.model_dump(mode="json"),
         "model": model.provenance.to_dict(),
         "environment": describe_environment(),
+        "engine": model.lm.describe() if isinstance(model.lm, FastLM) else None,
         "suites": [s.name for s in suites],
         "data_sources": {s.name: s.data_sources() for s in suites},
     })

@@ -115,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "model": MODEL, "dtype": model.provenance.dtype, "device": args.device,
         "engine_settings": asdict(engine.settings),
+        "engine_loglikelihood_path": engine.scorer.description,
         "hflm_batch_size": stock.batch_size, "workloads": []}
     for workload in (loglikelihood_workload(model), generation_workload(model)):
         results["workloads"].append(compare(workload, engine, stock, args.rounds,

@@ -27,7 +27,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"{machine['platform']}, torch {machine['versions']['torch']}, transformers "
         f"{machine['versions']['transformers']}, lm-eval {machine['versions']['lm-eval']}; "
         f"{machine['date']}.", "",
-        f"Engine settings: {results['engine_settings']}; HFLM batch size "
+        f"Engine settings: {results['engine_settings']}; log-likelihood path: "
+        f"{results.get('engine_loglikelihood_path', 'not recorded')}; HFLM batch size "
         f"{results['hflm_batch_size']}. Medians over alternating A/B rounds in one process; "
         "peak RSS is the process's (both backends share the loaded model).", "",
         "| workload | backend | requests | median s | requests/s | tokens/s | peak RSS MiB |",

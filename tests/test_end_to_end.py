@@ -9,6 +9,7 @@ import sys
 import jsonschema
 import pytest
 
+from audit.engine.settings import NUMERICS_VERSION
 from audit.report.runfolder import load_schema
 
 pytestmark = pytest.mark.slow
@@ -19,6 +20,8 @@ def test_run_folder_is_complete_and_valid(small_run) -> None:
     assert run["status"] == "complete"
     assert run["model"]["parameters"] == 134_515_008
     assert run["environment"]["packages"]["lm-eval"]
+    assert run["engine"]["loglikelihood"].startswith("packed")  # the CPU path, for a Llama
+    assert run["engine"]["numerics_version"] == NUMERICS_VERSION
     assert run["data_sources"]["capability/core_mc"][0]["licence"] == "Apache-2.0"
     results = small_run.read_json("results.json")
     suite = results["suites"]["capability/core_mc"]

@@ -11,6 +11,7 @@ the post-processing of generated text. Only how the work is batched and computed
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from typing import Any
 
 import jinja2
@@ -31,7 +32,7 @@ from audit.engine.forward import ModelRunner
 from audit.engine.generation import GreedyGenerator, StopRule
 from audit.engine.packed_scoring import PackedScorer, packing_works
 from audit.engine.padded_scoring import PaddedScorer, Window
-from audit.engine.settings import EngineSettings, configure_cpu_threads
+from audit.engine.settings import NUMERICS_VERSION, EngineSettings, configure_cpu_threads
 from audit.errors import AuditError
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,12 @@ class FastLM(TemplateLM):
         self.scorer = self._scorer()
         self.generator = GreedyGenerator(self.runner, self.fallback, self.tokenizer.pad_token_id)
         warn_generation_config(model)
+
+    def describe(self) -> dict[str, Any]:
+        """How this engine computes its numbers, for run.json: its numerics version, which
+        log-likelihood path it took, its device and batch limits."""
+        return {"numerics_version": NUMERICS_VERSION, "device": str(self._device),
+                "loglikelihood": self.scorer.description, "settings": asdict(self.settings)}
 
     def _scorer(self) -> PackedScorer | PaddedScorer:
         """Packed, unpadded passes on CPU where the model's attention allows it; padded

@@ -61,6 +61,8 @@ def _truncated_unit(context: Tokens, continuation: Tokens, max_length: int) -> _
 class PackedScorer:
     """Scores (context tokens, continuation tokens) pairs in packed, unpadded passes."""
 
+    description = "packed: requests end to end in one row, no padding"
+
     def __init__(self, runner: ModelRunner, fallback: OomFallback, max_length: int,
                  vocab_size: int) -> None:
         self.runner = runner

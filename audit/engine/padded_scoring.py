@@ -58,6 +58,8 @@ def _score_positions(logits: torch.Tensor, targets: list[Tokens]) -> list[Score]
 class PaddedScorer:
     """Scores (context tokens, continuation tokens) pairs in padded token-budget batches."""
 
+    description = "padded: token-budget batches, shared contexts' key/value cache reused"
+
     def __init__(self, runner: ModelRunner, fallback: OomFallback, window: Window) -> None:
         self.runner = runner
         self.fallback = fallback
