@@ -85,7 +85,7 @@ def _packed_sdpa(module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor
         raise PackingUnsupportedError(
             f"packed attention called outside a packed pass or with options it does not "
             f"implement ({used or 'batch of several rows'})",
-            fix="report the model's architecture; run with --device cuda meanwhile.")
+            fix="report the model's architecture to fm-audit's maintainers.")
     plan.calls += 1
     heads, length, dim = query.shape[1:]
     repeats = heads // key.shape[1]
@@ -132,4 +132,4 @@ def packed_attention(model: Any, segments: Sequence[Segment]) -> Iterator[None]:
     if plan.calls != layers:
         raise PackingUnsupportedError(
             f"{plan.calls} of the model's {layers} layers attended through packed attention",
-            fix="report the model's architecture; run with --device cuda meanwhile.")
+            fix="report the model's architecture to fm-audit's maintainers.")

@@ -12,7 +12,7 @@ and the log-softmax in float32.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -28,8 +28,8 @@ LOGITS_BYTES = 2**28
 
 @dataclass(frozen=True)
 class _Unit:
-    """A segment's tokens and, for each pair it scores, the positions (within the segment)
-    whose logits predict the pair's continuation tokens."""
+    """A segment's tokens (its layout, starting at 0) and, for each pair it scores, the
+    positions within the segment whose logits predict the pair's continuation tokens."""
 
     tokens: Tokens
     segment: Segment
@@ -93,14 +93,13 @@ class PackedScorer:
         ids: list[int] = []
         positions: list[int] = []
         for unit in units:
-            segments.append(Segment(len(ids), unit.segment.prefix, unit.segment.branches))
+            segments.append(replace(unit.segment, start=len(ids)))
             ids.extend(unit.tokens)
             positions.extend(unit.segment.positions())
-        starts = [segment.start for segment in segments]
         keep = torch.zeros(1, len(ids), dtype=torch.bool)
-        for start, unit in zip(starts, units, strict=True):
+        for segment, unit in zip(segments, units, strict=True):
             for _, scored in unit.targets:
-                keep[0, [start + p for p in scored]] = True
+                keep[0, [segment.start + p for p in scored]] = True
         row_of = keep[0].cumsum(0) - 1
         logits, _ = self.runner(torch.tensor([ids], device=device),
                                 position_ids=torch.tensor([positions], device=device),
@@ -108,10 +107,10 @@ class PackedScorer:
         logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()
         greedy = logprobs.argmax(dim=-1)
         results: list[dict[Pair, Score]] = []
-        for start, unit in zip(starts, units, strict=True):
+        for segment, unit in zip(segments, units, strict=True):
             entry: dict[Pair, Score] = {}
             for pair, scored in unit.targets:
-                rows = row_of[[start + p for p in scored]]
+                rows = row_of[[segment.start + p for p in scored]]
                 target = torch.tensor(pair[1], dtype=torch.long)
                 entry[pair] = (float(logprobs[rows, target].sum()),
                                bool((greedy[rows] == target).all()))

@@ -345,8 +345,7 @@ def compare_runs(runs: list[RunFolder], baseline: int = 0, suites: Iterable[str]
 
 DELTA_COLUMNS = ["run_a", "run_b", "suite", "metric", "label", "group", "value_a", "value_b",
                  "delta", "ci_low", "ci_high", "n_pairs", "significant", "too_few_items",
-                 "improved", "method",
-                 "unit", "better", "family"]
+                 "improved", "method", "unit", "better", "family"]
 
 
 def deltas_frame(deltas: list[MetricDelta]):  # -> pandas.DataFrame (imported lazily)

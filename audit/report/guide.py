@@ -9,6 +9,8 @@ Risk Management Framework's Measure function.
 
 from __future__ import annotations
 
+from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE
+
 HOW_TO_READ = [
     "Each number is measured on a fixed set of test items and comes with a 95% confidence "
     "interval (CI): the range that would contain the true value in 95 of 100 repetitions of "
@@ -25,8 +27,8 @@ HOW_TO_READ = [
     "test, where either direction away from it shows a preference).",
     "Percentages are shares of items. A difference between two runs is given in percentage "
     "points with its own interval; it is marked significant only when that interval excludes "
-    "zero and it rests on at least six items: with fewer, even items that all moved the same "
-    "way could be chance.",
+    f"zero and it rests on at least {MIN_ITEMS_FOR_SIGNIFICANCE} items: with fewer, even items "
+    "that all moved the same way could be chance.",
     "Model outputs shown as examples are quoted exactly, as untrusted text. Outputs to harmful "
     "requests are never reprinted: they appear as a redaction note with their length.",
 ]
