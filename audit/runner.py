@@ -187,6 +187,7 @@ def resume_audit(run: str, reports_dir: Path) -> RunFolder:
             f"the weights of {config.model} changed since run {folder.run_id}: "
             f"{', '.join(changed)}",
             fix="start a new run; a resumed run must use identical weights.")
+    _warn_if_numerics_changed(recorded.get("engine"), model, folder.run_id)
     _set_status(folder, "running")
     return _run(folder, config, suites, model)
 
@@ -197,6 +198,19 @@ def _changed_files(recorded: list[dict[str, str]], loaded: list[dict[str, str]])
     return [(before or now).get("role") or Path((before or now)["path"]).name
             for before, now in zip_longest(recorded, loaded, fillvalue={})
             if before.get("sha256") != now.get("sha256")]
+
+
+def _warn_if_numerics_changed(recorded: dict[str, Any] | None, model: LoadedModel,
+                              run_id: str) -> None:
+    """Say so when the engine that continues a run computes differently from the one that
+    began it: answers already computed are kept, so the run mixes the two."""
+    before = (recorded or {}).get("numerics_version")
+    now = model.lm.describe()["numerics_version"] if isinstance(model.lm, FastLM) else None
+    if before != now:
+        log.warning("Run %s began with engine numerics %s and continues with %s: answers "
+                    "already computed are kept, new ones may differ from them by ~1e-5; start "
+                    "a new run for numbers from one engine", run_id,
+                    before or "(not recorded)", now or "(not fm-audit's engine)")
 
 
 def shared_store(config: RunConfig, model: LoadedModel) -> SharedRequestStore | None:

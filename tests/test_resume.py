@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -110,3 +111,17 @@ def test_resume_refuses_when_any_weight_file_changed(tmp_path: Path, small_run, 
                        ) as error:
         resume_audit("adapted", tmp_path)
     assert "start a new run" in error.value.fix
+
+
+def test_resume_says_when_the_engine_numerics_changed(tmp_path: Path, small_run, caplog
+                                                      ) -> None:
+    shutil.copytree(small_run.path, tmp_path / "older")
+    run_file = tmp_path / "older" / "run.json"
+    run = json.loads(run_file.read_text())
+    run["status"] = "running"
+    run["engine"]["numerics_version"] = "fm-audit-engine-1"
+    run_file.write_text(json.dumps(run))
+    with caplog.at_level(logging.WARNING, logger="audit.runner"):
+        resume_audit("older", tmp_path)
+    assert any("began with engine numerics fm-audit-engine-1" in r.message
+               for r in caplog.records)
