@@ -95,18 +95,25 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path: Path, smollm2) 
     assert json.loads((tmp_path / "killed" / "run.json").read_text())["status"] == "complete"
 
 
+def _interrupted_copy(run, reports: Path, run_id: str, **changes) -> None:
+    """A copy of a finished run, marked as interrupted, with `changes` applied to its
+    run.json (`model` and `engine` entries are updated, not replaced)."""
+    shutil.copytree(run.path, reports / run_id)
+    run_file = reports / run_id / "run.json"
+    recorded = json.loads(run_file.read_text())
+    recorded["status"] = "running"
+    for key, value in changes.items():
+        recorded[key].update(value)
+    run_file.write_text(json.dumps(recorded))
+
 
 def test_resume_refuses_when_any_weight_file_changed(tmp_path: Path, small_run, smollm2) -> None:
     """An adapter run records the adapter's files first and the base's after: a change to a
     later file (here the base's record no longer matches what loads) must stop the resume, not
     only a change to the first file."""
-    shutil.copytree(small_run.path, tmp_path / "adapted")
-    run_file = tmp_path / "adapted" / "run.json"
-    run = json.loads(run_file.read_text())
-    run["status"] = "running"
-    run["model"]["files"] = [smollm2.provenance.files[0],
-                             {"path": "base.gguf", "sha256": "0" * 64, "role": "base gguf weights"}]
-    run_file.write_text(json.dumps(run))
+    _interrupted_copy(small_run, tmp_path, "adapted", model={"files": [
+        smollm2.provenance.files[0],
+        {"path": "base.gguf", "sha256": "0" * 64, "role": "base gguf weights"}]})
     with pytest.raises(RunFolderError, match="changed since run adapted: base gguf weights"
                        ) as error:
         resume_audit("adapted", tmp_path)
@@ -115,12 +122,8 @@ def test_resume_refuses_when_any_weight_file_changed(tmp_path: Path, small_run, 
 
 def test_resume_says_when_the_engine_numerics_changed(tmp_path: Path, small_run, caplog
                                                       ) -> None:
-    shutil.copytree(small_run.path, tmp_path / "older")
-    run_file = tmp_path / "older" / "run.json"
-    run = json.loads(run_file.read_text())
-    run["status"] = "running"
-    run["engine"]["numerics_version"] = "fm-audit-engine-1"
-    run_file.write_text(json.dumps(run))
+    _interrupted_copy(small_run, tmp_path, "older",
+                      engine={"numerics_version": "fm-audit-engine-1"})
     with caplog.at_level(logging.WARNING, logger="audit.runner"):
         resume_audit("older", tmp_path)
     assert any("began with engine numerics fm-audit-engine-1" in r.message
