@@ -58,23 +58,37 @@ def _batch_size(value: str) -> int | str:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from audit.config import load_config
+    from audit.errors import ConfigError
     from audit.report.summary import summarise
-    from audit.runner import resume_audit, run_audit
+    from audit.runstart import claimed_run, new_run_id, resumable_run
 
+    flags = {
+        "model": args.model, "suites": _split_suites(args.suites), "limit": args.limit,
+        "profile": args.profile, "device": args.device, "dtype": args.dtype,
+        "batch_size": args.batch_size, "out": args.out, "run_id": args.run_id,
+        "country_iso_code": args.country, "seed": args.seed,
+        "chat_template": args.chat_template, "num_fewshot": args.num_fewshot,
+        "trust_remote_code": args.trust_remote_code or None,
+        "allow_pickle": args.allow_pickle or None,
+        "request_cache": False if args.no_cache else None,
+    }
     if args.resume:
-        folder = resume_audit(args.resume, Path(args.out or "reports"))
+        if args.config:
+            raise ConfigError("--config cannot be combined with --resume",
+                              fix="a resumed run keeps its recorded configuration; drop "
+                                  "--config.")
+        reports = Path(args.out or "reports")
+        with resumable_run(args.resume, reports, flags):
+            from audit.runner import resume_audit
+
+            folder = resume_audit(args.resume, reports, flags)
     else:
-        config = load_config(args.config, {
-            "model": args.model, "suites": _split_suites(args.suites), "limit": args.limit,
-            "profile": args.profile, "device": args.device, "dtype": args.dtype,
-            "batch_size": args.batch_size, "out": args.out, "run_id": args.run_id,
-            "country_iso_code": args.country, "seed": args.seed,
-            "chat_template": args.chat_template, "num_fewshot": args.num_fewshot,
-            "trust_remote_code": args.trust_remote_code or None,
-            "allow_pickle": args.allow_pickle or None,
-            "request_cache": False if args.no_cache else None,
-        })
-        folder = run_audit(config)
+        config = load_config(args.config, flags)
+        config = config.model_copy(update={"run_id": config.run_id or new_run_id(config.model)})
+        with claimed_run(config):
+            from audit.runner import run_audit
+
+            folder = run_audit(config)
     print(summarise(folder))
     print(f"\nRun folder: {folder.path}")
     return 0
