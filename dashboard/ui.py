@@ -15,6 +15,7 @@ import streamlit as st
 
 from audit.errors import AuditError
 from audit.report.frames import OVERALL, RunData, concat, find_runs, load_run, run_fingerprint
+from audit.report.markdown import md
 
 REPORTS_ENV = "FM_AUDIT_REPORTS"
 SELECTED_KEY = "fm_audit_selected_runs"
@@ -32,9 +33,16 @@ def _cached_run(path: str, fingerprint: str) -> RunData:
     return load_run(path)
 
 
+def plain(text: object) -> str:
+    """Run-folder text made inert for the elements that render Markdown (headings): no
+    links, images, HTML, emphasis, LaTeX or colour directives; one line. Everything longer
+    is shown with `st.text` or `st.code` instead."""
+    return md(" ".join(str(text).split())).replace("$", "\\$").replace(":", "\\:")
+
+
 def how_to_read(text: str) -> None:
     """The one line under a chart that tells a non-specialist how to read it."""
-    st.caption(f"**How to read this:** {text}")
+    st.caption(f"**How to read this:** {plain(text)}")
 
 
 def available_runs() -> tuple[list[RunData], list[tuple[str, str]]]:
@@ -88,7 +96,11 @@ def select_runs(multiple: bool = True, minimum: int = 1) -> list[RunData]:
     selected = [by_path[p] for p in chosen]
     for run in selected:
         for problem in run.problems:
-            st.sidebar.warning(f"{run.run_id}: {problem}")
+            st.sidebar.text(f"{run.run_id}: {problem}")
+        if run.evidence_warning:
+            st.error("A selected run folder is not verified evidence: its files do not match "
+                     "what the run wrote, or cannot be checked. Read its numbers with care.")
+            st.text(run.evidence_warning)
     if len(selected) < minimum:
         st.info(f"Choose at least {minimum} run(s) in the sidebar.")
         st.stop()
@@ -161,8 +173,7 @@ def metric_definitions(info: dict[str, dict]) -> None:
     """Each metric's definition as the suite declared it, for readers who want the detail."""
     with st.expander("What these metrics mean"):
         for name, meta in info.items():
-            st.markdown(f"**{meta.get('label') or name}** (`{name}`): "
-                        f"{meta.get('description', '')}")
+            st.text(f"{meta.get('label') or name} ({name}): {meta.get('description', '')}")
             details = {"formula": meta.get("formula"), "unit": meta.get("unit"),
                        "better": direction_text(meta.get("better", ""), meta.get("target")),
                        "implementation": meta.get("implementation"),
