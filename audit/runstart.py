@@ -31,7 +31,7 @@ def new_run_id(model_uri: str) -> str:
     return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{safe or 'model'}"
 
 
-def _discard_if_empty(folder: RunFolder) -> None:
+def discard_if_empty(folder: RunFolder) -> None:
     """Remove a run folder that never got its run.json (e.g. the model failed to load)."""
     if folder.has("run.json"):
         return
@@ -56,7 +56,7 @@ def claimed_run(config: RunConfig) -> Iterator[RunFolder]:
                                          "--run-id.")
             yield folder
     finally:
-        _discard_if_empty(folder)
+        discard_if_empty(folder)
 
 
 @contextmanager
