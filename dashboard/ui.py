@@ -8,6 +8,7 @@ Run folders are read only through `audit.report.frames`; loading is cached with
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -15,9 +16,9 @@ import streamlit as st
 
 from audit.errors import AuditError
 from audit.report.frames import OVERALL, RunData, concat, find_runs, load_run, run_fingerprint
-from audit.report.markdown import md
 
 REPORTS_ENV = "FM_AUDIT_REPORTS"
+_STREAMLIT_MARKDOWN = re.compile(r"([\\`*\[\]()<>!#|~$:&])")
 SELECTED_KEY = "fm_audit_selected_runs"
 
 
@@ -34,10 +35,12 @@ def _cached_run(path: str, fingerprint: str) -> RunData:
 
 
 def plain(text: object) -> str:
-    """Run-folder text made inert for the elements that render Markdown (headings): no
-    links, images, HTML, emphasis, LaTeX or colour directives; one line. Everything longer
-    is shown with `st.text` or `st.code` instead."""
-    return md(" ".join(str(text).split())).replace("$", "\\$").replace(":", "\\:")
+    """Run-folder text made inert for the elements that render Markdown (headings, labels):
+    every character that can start a link, image, HTML tag, code span, LaTeX or a colour
+    directive is backslash-escaped, on one line. Underscores are left as written, so suite
+    names read as themselves (inside a word they cannot start emphasis, and emphasis neither
+    links nor loads anything). Longer text is shown with `st.text` or `st.code` instead."""
+    return _STREAMLIT_MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def how_to_read(text: str) -> None:

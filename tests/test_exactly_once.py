@@ -7,6 +7,7 @@ exception nothing in fm-audit catches, as if the process had been killed (-9) ju
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from audit.execution import RequestCache
 from audit.report import runfolder
 from audit.runner import resume_audit, run_audit
 from audit.runstart import resumable_run
+from audit.suites.base import Request
 
 SMOLLM2 = "packaged:smollm2-135m-instruct"
 SUITES = ["capability/openbookqa", "bias/crows_pairs"]
@@ -134,3 +136,17 @@ def test_resume_refuses_options_that_change_the_run(tmp_path: Path) -> None:
     same = {"model": SMOLLM2, "limit": 4, "suites": SUITES, "out": "elsewhere"}
     with resumable_run("held", tmp_path, same) as (_, _recorded, config):
         assert config.limit == 4
+
+
+def test_cache_lines_that_are_not_records_are_skipped_not_fatal(tmp_path: Path, caplog) -> None:
+    """A request-cache line without its key (edited, or written by another tool) is skipped
+    with a warning, so the run resumes and computes that request again."""
+    cache = RequestCache(tmp_path / "requests.jsonl", "model-a")
+    kept = Request("loglikelihood", ("ctx", " kept"))
+    cache.add([(cache.key(kept), [-1.0, True])])
+    with open(tmp_path / "requests.jsonl", "ab") as handle:
+        handle.write(b'{"response": [-2.0, false]}\n[1, 2]\n{"key": "k", "response": "\xff"}\n')
+    with caplog.at_level(logging.WARNING, logger="audit.execution"):
+        reopened = RequestCache(tmp_path / "requests.jsonl", "model-a")
+    assert len(reopened) == 1 and reopened.get(reopened.key(kept)) == [-1.0, True]
+    assert sum("Ignoring" in r.message for r in caplog.records) == 3
