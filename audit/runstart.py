@@ -92,6 +92,7 @@ def conflicting_flags(recorded: RunConfig, flags: dict[str, Any]) -> list[str]:
     given = {k: v for k, v in flags.items() if v is not None and k != "out"}
     wanted = validate(RunConfig, dict(recorded.model_dump(), **given), Path("<command line>"),
                       "run options")
-    return [f"{FLAG_NAMES.get(k, '--' + k.replace('_', '-'))} {given[k]!r} "
-            f"(the run has {getattr(recorded, k)!r})"
+    return [f"{FLAG_NAMES.get(k, '--' + k.replace('_', '-'))}"
+            + ("" if isinstance(given[k], bool) else f" {given[k]!r}")
+            + f" (the run has {k}={getattr(recorded, k)!r})"
             for k in given if getattr(wanted, k) != getattr(recorded, k)]

@@ -298,7 +298,8 @@ def battery_table(root: Path) -> str:
     rows = ["| input | exit | message | data lost |", "|---|---|---|---|"]
     for number, case in enumerate(CASES):
         code, printed, lost = run_case(case, root / str(number))
-        first = next((line for line in printed.splitlines() if line.strip()), "")
+        lines = [line for line in printed.splitlines() if line.strip()]
+        first = next((line for line in lines if "error:" in line), lines[0] if lines else "")
         rows.append(f"| {case.name} | {code} | {first[:150].replace('|', '/')} | "
                     f"{', '.join(lost) or 'none'} |")
     return "\n".join(rows)
