@@ -58,23 +58,37 @@ def _batch_size(value: str) -> int | str:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from audit.config import load_config
+    from audit.errors import ConfigError
     from audit.report.summary import summarise
-    from audit.runner import resume_audit, run_audit
+    from audit.runstart import claimed_run, new_run_id, resumable_run
 
+    flags = {
+        "model": args.model, "suites": _split_suites(args.suites), "limit": args.limit,
+        "profile": args.profile, "device": args.device, "dtype": args.dtype,
+        "batch_size": args.batch_size, "out": args.out, "run_id": args.run_id,
+        "country_iso_code": args.country, "seed": args.seed,
+        "chat_template": args.chat_template, "num_fewshot": args.num_fewshot,
+        "trust_remote_code": args.trust_remote_code or None,
+        "allow_pickle": args.allow_pickle or None,
+        "request_cache": False if args.no_cache else None,
+    }
     if args.resume:
-        folder = resume_audit(args.resume, Path(args.out or "reports"))
+        if args.config:
+            raise ConfigError("--config cannot be combined with --resume",
+                              fix="a resumed run keeps its recorded configuration; drop "
+                                  "--config.")
+        reports = Path(args.out or "reports")
+        with resumable_run(args.resume, reports, flags):
+            from audit.runner import resume_audit
+
+            folder = resume_audit(args.resume, reports, flags)
     else:
-        config = load_config(args.config, {
-            "model": args.model, "suites": _split_suites(args.suites), "limit": args.limit,
-            "profile": args.profile, "device": args.device, "dtype": args.dtype,
-            "batch_size": args.batch_size, "out": args.out, "run_id": args.run_id,
-            "country_iso_code": args.country, "seed": args.seed,
-            "chat_template": args.chat_template, "num_fewshot": args.num_fewshot,
-            "trust_remote_code": args.trust_remote_code or None,
-            "allow_pickle": args.allow_pickle or None,
-            "request_cache": False if args.no_cache else None,
-        })
-        folder = run_audit(config)
+        config = load_config(args.config, flags)
+        config = config.model_copy(update={"run_id": config.run_id or new_run_id(config.model)})
+        with claimed_run(config):
+            from audit.runner import run_audit
+
+            folder = run_audit(config)
     print(summarise(folder))
     print(f"\nRun folder: {folder.path}")
     return 0
@@ -92,7 +106,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
             status = folder.read_json("run.json")["status"]
             print(f"  {folder.run_id}  ({status})")
         return 0
-    print(summarise(RunFolder.open(Path(args.out), args.run)))
+    folder = RunFolder.open(Path(args.out), args.run)
+    _warn_unverified([folder])
+    print(summarise(folder))
     return 0
 
 
@@ -125,6 +141,17 @@ def _open_runs(runs: list[str], reports: str) -> list:
     return [RunFolder.open(Path(reports), run) for run in runs]
 
 
+def _warn_unverified(folders: list) -> list:
+    """Check every run folder against its manifest; print a warning first (on stderr, so
+    csv and json output stay parseable) for each that is not verified; return those."""
+    from audit.report.evidence import check_evidence
+
+    unverified = [ev for ev in map(check_evidence, folders) if not ev.verified]
+    for evidence in unverified:
+        print(f"fm-audit: {evidence.warning()}", file=sys.stderr)
+    return unverified
+
+
 def _policy_path(value: str | None) -> Path | None:
     from audit.policy import example_policy_path
 
@@ -139,6 +166,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from audit.report.publish import write_report
 
     folders = _open_runs(args.runs, args.reports)
+    _warn_unverified(folders)
     policy_path = _policy_path(args.policy)
     policy = load_policy(policy_path) if policy_path else None
     report = build_report(folders, policy, str(policy_path or ""), baseline=args.baseline)
@@ -155,9 +183,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from audit.errors import IntegrityError
     from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE, compare_runs, deltas_frame
 
     folders = _open_runs(args.runs, args.reports)
+    altered = [ev.run_id for ev in _warn_unverified(folders) if ev.state != "incomplete"]
+    if altered and not args.allow_modified:
+        raise IntegrityError(f"run(s) {', '.join(altered)} do not match their manifest, so "
+                             "their numbers are not the numbers the run wrote",
+                             fix="compare runs as written, or pass --allow-modified to compare "
+                                 "anyway (the output is then not evidence).")
     frame = deltas_frame(compare_runs(folders, args.baseline,
                                       _split_suites(args.suites)))
     if args.significant and not frame.empty:
@@ -181,6 +216,7 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     from audit.policy import evaluate_policy, load_policy
 
     folder = _open_runs([args.run], args.reports)[0]
+    unverified = _warn_unverified([folder])
     policy_path = _policy_path(args.policy)
     gate = evaluate_policy(load_policy(policy_path), folder.read_json("results.json"),
                            policy_path)
@@ -188,6 +224,10 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     for verdict in gate.verdicts:
         print(f"  [{verdict.status.upper():>13}] {verdict.rule}: {verdict.evidence}")
     counts = ", ".join(f"{n} {status}" for status, n in gate.counts().items() if n)
+    if unverified:
+        print(f"Gate FAILED: the run folder is not verified evidence ({counts}; "
+              f"{unverified[0].detail}).")
+        return 1
     print(f"Gate {'PASSED' if gate.passed else 'FAILED'} ({counts}).")
     return 0 if gate.passed else 1
 
@@ -196,6 +236,7 @@ def _cmd_rescore(args: argparse.Namespace) -> int:
     from audit.rescore import describe_changes, rescore_run
 
     source = _open_runs([args.run], args.reports)[0]
+    _warn_unverified([source])
     target = rescore_run(source, Path(args.out or args.reports), args.run_id)
     print(describe_changes(target.read_json("results.json")))
     print(f"\nRescored run folder: {target.path}")
@@ -278,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--significant", action="store_true",
                          help="only deltas whose 95%% CI excludes zero")
     compare.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    compare.add_argument("--allow-modified", action="store_true",
+                         help="compare even runs whose files no longer match their manifest")
     compare.add_argument("--reports", default="reports", help="reports directory")
     compare.set_defaults(func=_cmd_compare)
 

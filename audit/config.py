@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from audit.models.base import LoadOptions
 from audit.yamlfile import load_yaml_mapping, validate
+
+if TYPE_CHECKING:
+    from audit.models.base import LoadOptions
 
 DEFAULT_MODEL = "packaged:smollm2-135m-instruct"
 
@@ -28,7 +30,8 @@ class RunConfig(BaseModel):
     out: Path = Path("reports")
     run_id: str | None = None
     country_iso_code: str = Field(default="USA", min_length=3, max_length=3)
-    seed: int = 1234
+    seed: int = Field(default=1234, ge=0, le=2**32 - 1,
+                      description="NumPy accepts seeds in [0, 2**32 - 1]")
     chat_template: Literal["auto", "on", "off"] = "auto"
     num_fewshot: int | None = Field(default=None, ge=0)
     intended_use: str = ""
@@ -39,7 +42,18 @@ class RunConfig(BaseModel):
     request_cache: bool = Field(
         default=True, description="reuse answers earlier runs stored in the shared cache")
 
+    @field_validator("country_iso_code")
+    @classmethod
+    def _known_country(cls, code: str) -> str:
+        from audit.energy import check_country
+
+        return check_country(code)
+
     def load_options(self) -> LoadOptions:
+        """The options the model loader takes (imported here: it pulls in lm-eval, and a
+        config must validate in well under a second)."""
+        from audit.models.base import LoadOptions
+
         return LoadOptions(device=self.device, batch_size=self.batch_size, dtype=self.dtype,
                            trust_remote_code=self.trust_remote_code,
                            allow_pickle=self.allow_pickle)

@@ -30,6 +30,18 @@ ACCURACY_NOTE = (
 )
 
 
+def check_country(code: str) -> str:
+    """`code` upper-cased when CodeCarbon has a grid carbon intensity for it; otherwise a
+    ValueError naming the fix (CodeCarbon would silently fall back to a world average)."""
+    from codecarbon.input import DataSource
+
+    known = DataSource().get_global_energy_mix_data()
+    if code.upper() not in known:
+        raise ValueError(f"unknown country {code!r}: CodeCarbon has no carbon intensity for "
+                         "it; use an ISO 3166 alpha-3 code such as USA, FRA or IND")
+    return code.upper()
+
+
 def rapl_readable() -> bool:
     """True when Intel RAPL energy counters can be read (CodeCarbon then measures the CPU)."""
     for path in glob.glob("/sys/class/powercap/intel-rapl*/energy_uj"):

@@ -23,6 +23,7 @@ from lm_eval.api.model import LM
 from tqdm.auto import tqdm
 
 from audit.errors import AuditError
+from audit.report.runfolder import clean_text
 from audit.request_store import SharedRequestStore
 from audit.suites.base import Request, Sample
 
@@ -46,12 +47,18 @@ class RequestCache:
             self._load()
 
     def _load(self) -> None:
-        with open(self.path, encoding="utf-8") as handle:
-            for line in handle:
+        with open(self.path, "rb") as handle:
+            for number, line in enumerate(handle, 1):
                 try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    log.warning("Ignoring a torn last line in %s (run was interrupted)", self.path)
+                    record = clean_text(json.loads(line))
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    log.warning("Ignoring a torn line %d in %s (run was interrupted)", number,
+                                self.path)
+                    continue
+                if not (isinstance(record, dict) and isinstance(record.get("key"), str)
+                        and "response" in record):
+                    log.warning("Ignoring line %d of %s: not a {key, response} record; its "
+                                "request is computed again", number, self.path)
                     continue
                 self._entries[record["key"]] = record["response"]
 

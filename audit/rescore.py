@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from audit import __version__
-from audit.errors import SuiteError
+from audit.errors import DatasetError, SuiteError
 from audit.integrity import sha256_file
 from audit.report.compare import group_label
 from audit.report.runfolder import SCHEMA_VERSION, RunFolder
+from audit.runstart import discard_if_empty
 from audit.suites.base import Sample
 from audit.suites.discovery import available
 
@@ -46,8 +47,15 @@ def rescore_suite(name: str, entry: dict[str, Any], records: list[dict[str, Any]
     suite = factories[name]()
     samples = [Sample.from_dict(r) for r in records]
     before = [dict(s.scores) for s in samples]
-    suite.score(samples)
-    metrics = suite.metrics(samples)
+    try:
+        suite.score(samples)
+        metrics = suite.metrics(samples)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise DatasetError(
+            f"the samples of suite {name} lack what its scorer needs "
+            f"({type(exc).__name__}: {exc})",
+            fix="rescore a run folder as fm-audit wrote it; a sample edited by hand or "
+                "written by another tool cannot be rescored.") from exc
     spec = suite.spec
     new_entry = dict(entry, family=spec.family, description=spec.description,
                      limits=spec.limits,
@@ -83,7 +91,19 @@ def rescore_run(folder: RunFolder, reports_dir: Path, run_id: str | None = None)
     records: dict[str, list[dict[str, Any]]] = {}
     for record in folder.iter_samples():
         records.setdefault(record["suite"], []).append(record)
-    new = {"schema_version": SCHEMA_VERSION, "suites": {}}
+    stamp = datetime.now(timezone.utc)
+    target = RunFolder.create(reports_dir, run_id or
+                              f"{folder.run_id}-rescored-{stamp:%Y%m%dT%H%M%S}"[:128])
+    try:
+        return _rescore_into(target, folder, run, old, records, stamp)
+    finally:
+        discard_if_empty(target)
+
+
+def _rescore_into(target: RunFolder, folder: RunFolder, run: dict[str, Any],
+                  old: dict[str, Any], records: dict[str, list[dict[str, Any]]],
+                  stamp: datetime) -> RunFolder:
+    new: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "suites": {}}
     samples: list[dict[str, Any]] = []
     changed_items = 0
     for name, entry in old["suites"].items():
@@ -92,9 +112,6 @@ def rescore_run(folder: RunFolder, reports_dir: Path, run_id: str | None = None)
         new["suites"][name] = new_entry
         samples.extend(new_records)
         changed_items += changed
-    stamp = datetime.now(timezone.utc)
-    target = RunFolder.create(reports_dir, run_id or
-                              f"{folder.run_id}-rescored-{stamp:%Y%m%dT%H%M%S}"[:128])
     changes = value_changes(old, new)
     new.update(run_id=target.run_id, rescored={
         "from_run": folder.run_id, "from_path": str(folder.path),

@@ -1,8 +1,9 @@
 """Run an audit: load the model, run each suite under an energy tracker, write the run folder.
 
-Each suite's samples, results and energy are written as soon as it finishes, and every chunk
-of model responses goes to the request cache first; `resume` reopens a run folder, skips the
-suites already written and replays cached responses, so nothing finished is computed twice.
+Each suite's samples and energy are written as soon as it finishes, then its results entry,
+which commits it; every chunk of model responses goes to the request cache first. `resume`
+reopens a run folder under its lock, keeps only committed suites, skips them and replays
+cached responses, so nothing finished is computed or recorded twice.
 """
 
 from __future__ import annotations
@@ -29,21 +30,16 @@ from audit.models.base import LoadedModel
 from audit.registry import load_model
 from audit.report.runfolder import REQUEST_CACHE, SCHEMA_VERSION, RunFolder
 from audit.request_store import SharedRequestStore, numerics_identity
+from audit.runstart import claimed_run, new_run_id, resumable_run
 from audit.suites.base import Suite, SuiteContext
 from audit.suites.discovery import available, select
 
 log = logging.getLogger(__name__)
 
 
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def new_run_id(model_uri: str) -> str:
-    """A readable, sortable, unique id: time plus the model name."""
-    name = model_uri.split(":", 1)[-1].rstrip("/").split("/")[-1]
-    safe = "".join(c if c.isalnum() or c in "._-" else "-" for c in name)[:60].strip("-.")
-    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{safe or 'model'}"
 
 
 def seed_everything(seed: int) -> None:
@@ -135,12 +131,11 @@ def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reque
     return results, energy, [s.to_dict(suite.name) for s in samples]
 
 
-def _start(config: RunConfig, suites: list[Suite], model: LoadedModel) -> RunFolder:
-    run_id = config.run_id or new_run_id(config.model)
-    folder = RunFolder.create(config.out, run_id)
+def _start(folder: RunFolder, config: RunConfig, suites: list[Suite], model: LoadedModel
+           ) -> None:
     folder.write_json("run.json", {
         "schema_version": SCHEMA_VERSION,
-        "run_id": run_id,
+        "run_id": folder.run_id,
         "status": "running",
         "created": _now(),
         "finished": None,
@@ -153,7 +148,6 @@ def _start(config: RunConfig, suites: list[Suite], model: LoadedModel) -> RunFol
         "suites": [s.name for s in suites],
         "data_sources": {s.name: s.data_sources() for s in suites},
     })
-    return folder
 
 
 def _set_status(folder: RunFolder, status: str, error: str | None = None) -> None:
@@ -162,35 +156,49 @@ def _set_status(folder: RunFolder, status: str, error: str | None = None) -> Non
     folder.write_json("run.json", run)
 
 
-def run_audit(config: RunConfig) -> RunFolder:
-    """Run a new audit as configured and return its (complete) run folder."""
+def run_audit(config: RunConfig, model: LoadedModel | None = None) -> RunFolder:
+    """Run a new audit as configured and return its (complete) run folder.
+
+    The run folder is created and locked before the model loads (see `audit.runstart`).
+    `model`, when given, is used instead of loading `config.model` (it must be that model).
+    """
+    config = config.model_copy(update={"run_id": config.run_id or new_run_id(config.model)})
     suites = select(config.suites or sorted(available()))
-    seed_everything(config.seed)
-    model = load_model(config.model, config.load_options())
-    folder = _start(config, suites, model)
-    return _run(folder, config, suites, model)
+    with claimed_run(config) as folder:
+        seed_everything(config.seed)
+        if model is None:
+            model = load_model(config.model, config.load_options())
+        _start(folder, config, suites, model)
+        return _run(folder, config, suites, model)
 
 
-def resume_audit(run: str, reports_dir: Path) -> RunFolder:
-    """Continue an interrupted run with its recorded configuration."""
-    folder = RunFolder.open(reports_dir, run)
-    recorded = folder.read_json("run.json")
-    if recorded["status"] == "complete":
-        raise RunFolderError(f"run {folder.run_id} is already complete",
-                             fix="start a new run instead of --resume.")
-    config = RunConfig.model_validate(recorded["config"])
-    suites = select(recorded["suites"])
-    seed_everything(config.seed)
-    model = load_model(config.model, config.load_options())
-    changed = _changed_files(recorded["model"]["files"], model.provenance.files)
-    if changed:
-        raise RunFolderError(
-            f"the weights of {config.model} changed since run {folder.run_id}: "
-            f"{', '.join(changed)}",
-            fix="start a new run; a resumed run must use identical weights.")
-    _warn_if_numerics_changed(recorded.get("engine"), model, folder.run_id)
-    _set_status(folder, "running")
-    return _run(folder, config, suites, model)
+def resume_audit(run: str, reports_dir: Path, flags: dict[str, Any] | None = None,
+                 model: LoadedModel | None = None) -> RunFolder:
+    """Continue an interrupted run with its recorded configuration.
+
+    `flags` that differ from that configuration are refused, and a second process resuming
+    the run is told so at once (see `audit.runstart.resumable_run`). A complete run whose
+    manifest was never written (killed while finishing) gets it now.
+    """
+    with resumable_run(run, reports_dir, flags) as (folder, recorded, config):
+        if recorded["status"] == "complete":
+            log.warning("Run %s is complete but its manifest was never written (killed while "
+                        "finishing); writing it now", folder.run_id)
+            folder.write_manifest()
+            return folder
+        suites = select(recorded["suites"])
+        seed_everything(config.seed)
+        if model is None:
+            model = load_model(config.model, config.load_options())
+        changed = _changed_files(recorded["model"]["files"], model.provenance.files)
+        if changed:
+            raise RunFolderError(
+                f"the weights of {config.model} changed since run {folder.run_id}: "
+                f"{', '.join(changed)}",
+                fix="start a new run; a resumed run must use identical weights.")
+        _warn_if_numerics_changed(recorded.get("engine"), model, folder.run_id)
+        _set_status(folder, "running")
+        return _run(folder, config, suites, model)
 
 
 def _changed_files(recorded: list[dict[str, str]], loaded: list[dict[str, str]]) -> list[str]:
@@ -226,15 +234,34 @@ def shared_store(config: RunConfig, model: LoadedModel) -> SharedRequestStore | 
     return SharedRequestStore(identity)
 
 
-def _run(folder: RunFolder, config: RunConfig, suites: list[Suite], model: LoadedModel
-         ) -> RunFolder:
+def _committed(folder: RunFolder) -> tuple[dict[str, Any], dict[str, Any],
+                                             list[dict[str, Any]]]:
+    """The results, energy and sample records of the suites this run has finished.
+
+    A suite is finished once its entry is in results.json, the file written last for it;
+    samples and energy of a suite the run was killed before committing are dropped here, so
+    a resume writes each suite's records exactly once.
+    """
     results = folder.read_json("results.json") if folder.has("results.json") \
         else _empty_results(folder.run_id)
     energy = folder.read_json("energy.json") if folder.has("energy.json") else _empty_energy()
-    samples = list(folder.iter_samples())
-    cache = RequestCache(folder.path / REQUEST_CACHE, model.provenance.fingerprint)
-    store = shared_store(config, model)
+    done = set(results["suites"])
+    energy["suites"] = {name: e for name, e in energy["suites"].items() if name in done}
+    records = list(folder.iter_samples())
+    samples = [r for r in records if r["suite"] in done]
+    if len(samples) < len(records):
+        log.info("Dropping %d sample record(s) of unfinished suites; they are rebuilt",
+                 len(records) - len(samples))
+    return results, energy, samples
+
+
+def _run(folder: RunFolder, config: RunConfig, suites: list[Suite], model: LoadedModel
+         ) -> RunFolder:
+    store = None
     try:
+        results, energy, samples = _committed(folder)
+        cache = RequestCache(folder.path / REQUEST_CACHE, model.provenance.fingerprint)
+        store = shared_store(config, model)
         for suite in suites:
             if suite.name in results["suites"]:
                 log.info("Suite %s already complete in this run; skipping", suite.name)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from audit.report.frames import OVERALL, RunData
 from dashboard.charts import ci_chart
-from dashboard.ui import how_to_read, metric_definitions, metrics_of, scorecard
+from dashboard.ui import how_to_read, metric_definitions, metrics_of, plain, scorecard
 
 GROUP_NAMES = {"language": "language", "tier": "resource tier"}
 
@@ -30,10 +30,10 @@ def suite_section(runs: list[RunData], frame: pd.DataFrame, suite: str) -> None:
     rows = frame[frame["suite"] == suite]
     owner = next(r for r in runs if suite in r.results.get("suites", {}))
     entry = owner.results["suites"][suite]
-    st.subheader(suite)
-    st.write(entry.get("description", ""))
+    st.subheader(plain(suite))
+    st.text(entry.get("description", ""))
     if entry.get("limits"):
-        st.caption(f"Limits: {entry['limits']}")
+        st.text(f"Limits: {entry['limits']}")
     overall = rows[rows["group"] == OVERALL]
     for _, part in overall.groupby("unit", sort=False):
         st.altair_chart(ci_chart(part, "label"), width="stretch")
@@ -45,7 +45,7 @@ def suite_section(runs: list[RunData], frame: pd.DataFrame, suite: str) -> None:
     for dim in groups["group_dim"].unique():
         by_dim = groups[groups["group_dim"] == dim]
         labels = list(dict.fromkeys(by_dim["label"]))
-        chosen = st.selectbox(f"Metric by {GROUP_NAMES.get(dim, dim)}", labels,
+        chosen = st.selectbox(f"Metric by {plain(GROUP_NAMES.get(dim, dim))}", labels,
                               key=f"{suite}:{dim}")
         part = by_dim[by_dim["label"] == chosen].rename(columns={"group_value": dim})
         st.altair_chart(ci_chart(part, dim, title=f"{chosen} by {GROUP_NAMES.get(dim, dim)}"),
@@ -53,7 +53,7 @@ def suite_section(runs: list[RunData], frame: pd.DataFrame, suite: str) -> None:
         how_to_read(f"one row per {GROUP_NAMES.get(dim, dim)}; groups with few items (small n) "
                     "have wide bars, so differences between them may be chance.")
     for skipped in entry.get("skipped", []):
-        st.warning(f"Skipped {skipped['what']}: {skipped['reason']}")
+        st.text(f"Skipped {skipped['what']}: {skipped['reason']}")
 
 
 def family_page(runs: list[RunData], family: str, title: str, intro: str) -> pd.DataFrame:
@@ -66,5 +66,5 @@ def family_page(runs: list[RunData], family: str, title: str, intro: str) -> pd.
         st.divider()
     missing = [r.run_id for r in runs if not r.suites(family)]
     if missing:
-        st.caption(f"No {title.lower()} suites in: {', '.join(missing)}.")
+        st.text(f"No {title.lower()} suites in: {', '.join(missing)}.")
     return frame

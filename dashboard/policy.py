@@ -37,7 +37,8 @@ def policy_verdicts(runs: list[RunData], choice: str) -> pd.DataFrame | None:
     try:
         policy = load_policy(choice)
     except AuditError as exc:
-        st.error(f"{exc.message}. {exc.fix or ''}")
+        st.error("The policy file could not be used:")
+        st.text(f"{exc.message}. {exc.fix or ''}")
         return None
     rows = []
     for run in runs:
@@ -50,7 +51,7 @@ def policy_verdicts(runs: list[RunData], choice: str) -> pd.DataFrame | None:
                 "key": (run.run_id, verdict.suite, verdict.metric, group_label(verdict.group)),
                 "colour": verdict.light})
         counts = ", ".join(f"{n} {status}" for status, n in gate.counts().items() if n)
-        st.caption(f"{run.run_id}: policy '{gate.policy}' "
+        st.text(f"{run.run_id}: policy '{gate.policy}' "
                    f"{'PASSED' if gate.passed else 'FAILED'} ({counts}).")
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
 

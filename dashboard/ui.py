@@ -8,6 +8,7 @@ Run folders are read only through `audit.report.frames`; loading is cached with
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,7 @@ from audit.errors import AuditError
 from audit.report.frames import OVERALL, RunData, concat, find_runs, load_run, run_fingerprint
 
 REPORTS_ENV = "FM_AUDIT_REPORTS"
+_STREAMLIT_MARKDOWN = re.compile(r"([\\`*\[\]()<>!#|~$:&])")
 SELECTED_KEY = "fm_audit_selected_runs"
 
 
@@ -32,9 +34,18 @@ def _cached_run(path: str, fingerprint: str) -> RunData:
     return load_run(path)
 
 
+def plain(text: object) -> str:
+    """Run-folder text made inert for the elements that render Markdown (headings, labels):
+    every character that can start a link, image, HTML tag, code span, LaTeX or a colour
+    directive is backslash-escaped, on one line. Underscores are left as written, so suite
+    names read as themselves (inside a word they cannot start emphasis, and emphasis neither
+    links nor loads anything). Longer text is shown with `st.text` or `st.code` instead."""
+    return _STREAMLIT_MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+
+
 def how_to_read(text: str) -> None:
     """The one line under a chart that tells a non-specialist how to read it."""
-    st.caption(f"**How to read this:** {text}")
+    st.caption(f"**How to read this:** {plain(text)}")
 
 
 def available_runs() -> tuple[list[RunData], list[tuple[str, str]]]:
@@ -88,7 +99,11 @@ def select_runs(multiple: bool = True, minimum: int = 1) -> list[RunData]:
     selected = [by_path[p] for p in chosen]
     for run in selected:
         for problem in run.problems:
-            st.sidebar.warning(f"{run.run_id}: {problem}")
+            st.sidebar.text(f"{run.run_id}: {problem}")
+        if run.evidence_warning:
+            st.error("A selected run folder is not verified evidence: its files do not match "
+                     "what the run wrote, or cannot be checked. Read its numbers with care.")
+            st.text(run.evidence_warning)
     if len(selected) < minimum:
         st.info(f"Choose at least {minimum} run(s) in the sidebar.")
         st.stop()
@@ -161,8 +176,7 @@ def metric_definitions(info: dict[str, dict]) -> None:
     """Each metric's definition as the suite declared it, for readers who want the detail."""
     with st.expander("What these metrics mean"):
         for name, meta in info.items():
-            st.markdown(f"**{meta.get('label') or name}** (`{name}`): "
-                        f"{meta.get('description', '')}")
+            st.text(f"{meta.get('label') or name} ({name}): {meta.get('description', '')}")
             details = {"formula": meta.get("formula"), "unit": meta.get("unit"),
                        "better": direction_text(meta.get("better", ""), meta.get("target")),
                        "implementation": meta.get("implementation"),

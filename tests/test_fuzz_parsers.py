@@ -6,6 +6,7 @@ No input, however malformed, may crash a parser with another exception or be hal
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -72,3 +73,48 @@ def test_run_folder_reader(tmp_path: Path, payload: bytes) -> None:
         _accepts_or_audit_error(lambda name=name: run.read_json(name))
     (folder / "samples.jsonl").write_bytes(payload)
     _accepts_or_audit_error(lambda: list(run.iter_samples()))
+
+
+any_text = st.text(alphabet=st.characters(exclude_categories=()), max_size=60)
+"""Any code point, lone surrogates included (JSON can spell them; UTF-8 cannot hold them)."""
+
+
+@FUZZ
+@given(response=any_text, junk=st.binary(max_size=20))
+def test_run_folder_text_always_reads_as_writable_unicode(tmp_path: Path, response: str,
+                                                           junk: bytes) -> None:
+    """Whatever a samples line spells (escaped surrogates, raw invalid UTF-8), what is read
+    can be written as UTF-8 again: no reader or renderer downstream can fail on it."""
+    folder = tmp_path / "run"
+    folder.mkdir(exist_ok=True)
+    record = {"suite": "s", "id": "1", "group": {}, "requests": [], "scores": {},
+              "responses": [response]}
+    line = json.dumps(record).encode().replace(b'"responses": ["', b'"responses": ["' +
+                                               junk.replace(b'"', b"").replace(b"\\", b""))
+    (folder / "samples.jsonl").write_bytes(line + b"\n")
+    try:
+        records = list(RunFolder(folder).iter_samples())
+    except AuditError as error:
+        assert error.message and error.fix
+        return
+    for value in records[0]["responses"]:
+        value.encode("utf-8")
+
+
+@FUZZ
+@given(text=any_text)
+def test_markdown_and_dashboard_escaping_leave_no_markup(text: str) -> None:
+    """Run-folder text through the report's `md` renders, under CommonMark, as text only;
+    through the dashboard's `plain`, no unescaped link, image or tag opener remains."""
+    from markdown_it import MarkdownIt
+
+    from audit.report.markdown import md
+    from audit.report.runfolder import clean_text
+    from dashboard.ui import plain
+
+    text = clean_text(text)
+    html = MarkdownIt("commonmark").render(md(text))
+    tags = {tag.split()[0].strip("</>") for tag in re.findall(r"</?[a-z][^>]*>", html)}
+    assert tags <= {"p", "br"}, (text, html)
+    shown = plain(text)
+    assert not re.search(r"(?<!\\)[\[<!`$]", shown), (text, shown)

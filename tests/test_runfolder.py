@@ -18,9 +18,16 @@ def test_run_ids_cannot_escape_the_reports_dir(bad: str) -> None:
 
 
 def test_create_refuses_to_overwrite(tmp_path: Path) -> None:
-    RunFolder.create(tmp_path, "r1")
+    RunFolder.create(tmp_path, "r1").write_samples([])
     with pytest.raises(RunFolderError, match="already exists"):
         RunFolder.create(tmp_path, "r1")
+
+
+def test_create_reuses_a_folder_left_before_anything_was_written(tmp_path: Path) -> None:
+    """A run killed while loading its model leaves only its lock file: no evidence to keep."""
+    (tmp_path / "r1").mkdir()
+    (tmp_path / "r1" / ".lock").write_text("123\n")
+    assert RunFolder.create(tmp_path, "r1").path == tmp_path / "r1"
 
 
 def test_results_must_match_schema(tmp_path: Path) -> None:

@@ -14,10 +14,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from audit import __version__
-from audit.integrity import sha256_file
 from audit.policy import Policy, evaluate_policy
 from audit.redaction import hidden_in_reports, redaction_note
 from audit.report.compare import MetricDelta, compare_runs, group_label
+from audit.report.evidence import Evidence, check_evidence
 from audit.report.guide import AREA_MEANING, CROSSWALK, HOW_TO_READ, LIMITS
 from audit.report.model import (
     AREA_TITLES,
@@ -446,19 +446,6 @@ def model_card(run: dict[str, Any], results: dict[str, Any], rows: list[MetricRo
     ]
 
 
-def verify_manifest(folder: RunFolder) -> str:
-    """Whether the run folder's files still match the sha256 recorded when it completed."""
-    if not folder.has("manifest.json"):
-        return "no manifest (run incomplete)"
-    recorded = folder.read_json("manifest.json")["sha256"]
-    changed = [name for name, digest in sorted(recorded.items())
-               if not (folder.path / name).is_file()
-               or sha256_file(folder.path / name) != digest]
-    if changed:
-        return "CHANGED since the run completed: " + ", ".join(changed)
-    return f"all {len(recorded)} files match manifest.json"
-
-
 def rerun_command(run: dict[str, Any]) -> str:
     """The `fm-audit run` command that repeats this run's configuration."""
     config = run.get("config", {})
@@ -474,7 +461,8 @@ def rerun_command(run: dict[str, Any]) -> str:
     return shlex.join(parts)
 
 
-def reproducibility(folder: RunFolder, run: dict[str, Any]) -> list[tuple[str, str]]:
+def reproducibility(folder: RunFolder, run: dict[str, Any], evidence: Evidence
+                    ) -> list[tuple[str, str]]:
     """Versions, seeds, hashes and dates that let a reader repeat and verify the run."""
     environment = run.get("environment", {})
     packages = environment.get("packages", {})
@@ -491,8 +479,8 @@ def reproducibility(folder: RunFolder, run: dict[str, Any]) -> list[tuple[str, s
     items += [(name, str(version)) for name, version in sorted(packages.items()) if version]
     items += [(f"Weights sha256 ({f.get('role') or 'file'})", f["sha256"])
               for f in run["model"].get("files", [])]
-    items.append(("Evidence integrity", verify_manifest(folder)))
-    if folder.has("manifest.json"):
+    items.append(("Evidence integrity", evidence.detail))
+    if evidence.verified:
         manifest = folder.read_json("manifest.json")["sha256"]
         items += [(f"sha256 {name}", digest) for name, digest in sorted(manifest.items())
                   if name in ("results.json", "samples.jsonl", "run.json")]
@@ -542,13 +530,15 @@ def build_run_report(folder: RunFolder, policy: Policy | None = None,
     languages = language_table(rows, samples)
     energy = energy_section(folder)
     found = findings(rows, areas, languages, energy, gate)
+    evidence = check_evidence(folder)
     return RunReport(
         run_id=run["run_id"], model_uri=run["model"]["uri"], status=run["status"],
         created=run.get("created", ""), suites=list(results["suites"]), findings=found,
         scorecard=[r for r in rows if not r.group], areas=areas, languages=languages,
         energy=energy, gate=gate, model_card=model_card(run, results, rows, found, energy),
-        reproducibility=reproducibility(folder, run), rerun_command=rerun_command(run),
-        crosswalk=crosswalk(areas, found, gate, energy))
+        reproducibility=reproducibility(folder, run, evidence),
+        rerun_command=rerun_command(run), crosswalk=crosswalk(areas, found, gate, energy),
+        evidence_warning=evidence.warning())
 
 
 def comparison_charts(deltas: list[MetricDelta]) -> list[Chart]:

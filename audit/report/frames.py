@@ -19,11 +19,12 @@ import pandas as pd
 from audit.errors import RunFolderError
 from audit.redaction import hidden_in_reports
 from audit.report.compare import group_label
-from audit.report.runfolder import RunFolder, list_runs
+from audit.report.evidence import check_evidence
+from audit.report.runfolder import MANIFESTED, RunFolder, list_runs
 
 log = logging.getLogger(__name__)
 
-RUN_FILES = ("run.json", "results.json", "samples.jsonl", "energy.json", "manifest.json")
+RUN_FILES = (*MANIFESTED, "manifest.json")
 SCORE_PREFIX = "score:"
 GROUP_PREFIX = "group:"
 COMPONENTS = ("cpu", "gpu", "ram")
@@ -56,6 +57,8 @@ class RunData:
     energy: pd.DataFrame
     fingerprint: str = ""
     problems: list[str] = field(default_factory=list)
+    evidence_warning: str = ""
+    """Empty when the folder matches its manifest; else what `check_evidence` found."""
 
     @property
     def label(self) -> str:
@@ -240,7 +243,7 @@ def load_run(path: Path | str) -> RunData:
         metrics=metrics_frame(results, run_id, model),
         samples=samples_frame(list(folder.iter_samples()), results, run_id),
         energy=energy_frame(energy, run_id, model), fingerprint=run_fingerprint(folder.path),
-        problems=problems)
+        problems=problems, evidence_warning=check_evidence(folder).warning())
 
 
 def find_runs(reports_dir: Path | str) -> list[Path]:

@@ -54,6 +54,7 @@ pre.out{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;border:1px
 padding:6px;margin:2px 0;font-size:.85em;max-height:16em;overflow:auto}
 nav a{margin-right:12px}figure{margin:8px 0 16px}figcaption{color:#555;font-size:.85em}
 code{background:#f2f2f2;padding:0 3px}
+.evidence-warning{background:#fdecea;border:2px solid #c62828;padding:8px 12px;color:#8e0000}
 @media print{nav{display:none}h2{page-break-before:auto}figure,table{page-break-inside:avoid}
 pre.out{max-height:none}}
 """
@@ -291,13 +292,15 @@ def render_html(report: Report) -> str:
                 '<a href="#crosswalk">Crosswalk</a>',
                 '<a href="#reproducibility">Reproducibility</a>']
     policy = f"Policy: {e(report.policy)}. " if report.policy else "No policy applied. "
-    body = [f"<h1>{e(report.title)}</h1>",
-            f"<p class='meta'>Generated {e(report.generated)} by fm-audit "
-            f"{e(report.tool_version)}. {policy}Runs: "
-            f"{e(', '.join(r.run_id for r in report.runs))}.</p>",
-            "<nav>" + "".join(nav) + "</nav>", _summary(report),
-            '<h2 id="how-to-read">How to read this report</h2><ul>'
-            + "".join(f"<li>{e(p)}</li>" for p in report.how_to_read) + "</ul>"]
+    body = [f"<h1>{e(report.title)}</h1>"]
+    body += [f'<p class="evidence-warning"><strong>{e(run.evidence_warning)}</strong></p>'
+             for run in report.runs if run.evidence_warning]
+    body += [f"<p class='meta'>Generated {e(report.generated)} by fm-audit "
+             f"{e(report.tool_version)}. {policy}Runs: "
+             f"{e(', '.join(r.run_id for r in report.runs))}.</p>",
+             "<nav>" + "".join(nav) + "</nav>", _summary(report),
+             '<h2 id="how-to-read">How to read this report</h2><ul>'
+             + "".join(f"<li>{e(p)}</li>" for p in report.how_to_read) + "</ul>"]
     if report.comparison:
         body.append(_comparison(report.comparison))
     body += [_run(run, index, several) for index, run in enumerate(report.runs)]

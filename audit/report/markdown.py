@@ -145,18 +145,20 @@ def _run(run: RunReport, several: bool) -> list[str]:
               _table(["Finding", "Model Cards", "EU AI Act", "NIST AI RMF (Measure)"],
                      [[md(c.finding) + ("" if c.present else " (absent)"), md(c.model_cards),
                        md(c.eu_ai_act), md(c.nist_rmf)] for c in run.crosswalk]), ""]
-    lines += ["## Reproducibility", "", "Rerun with:", "", f"    {run.rerun_command}", ""]
-    lines += [f"- **{md(k)}**: `{v.replace('`', '')}`" for k, v in run.reproducibility] + [""]
+    lines += ["## Reproducibility", "", f"Rerun with: {md(run.rerun_command)}", ""]
+    lines += [f"- **{md(k)}**: {md(v)}" for k, v in run.reproducibility] + [""]
     return lines
 
 
 def render_markdown(report: Report) -> str:
     """The whole report as a Markdown document."""
     several = len(report.runs) > 1
-    lines = [f"# {md(report.title)}", "",
-             f"Generated {md(report.generated)} by fm-audit {md(report.tool_version)}. "
-             + (f"Policy: {md(report.policy)}." if report.policy else "No policy applied."),
-             "", "## Executive summary", ""]
+    lines = [f"# {md(report.title)}", ""]
+    lines += [f"> **{md(run.evidence_warning)}**\n" for run in report.runs
+              if run.evidence_warning]
+    lines += [f"Generated {md(report.generated)} by fm-audit {md(report.tool_version)}. "
+              + (f"Policy: {md(report.policy)}." if report.policy else "No policy applied."),
+              "", "## Executive summary", ""]
     for run in report.runs:
         gate = ""
         if run.gate:

@@ -226,6 +226,8 @@ class RunReport:
     reproducibility: list[tuple[str, str]]
     rerun_command: str
     crosswalk: list[CrosswalkRow]
+    evidence_warning: str = ""
+    """Empty when the run folder matches its manifest; else what `check_evidence` found."""
 
 
 @dataclass

@@ -16,7 +16,7 @@ from audit.errors import ReportError
 from audit.report.html import render_html
 from audit.report.markdown import render_markdown
 from audit.report.model import Report
-from audit.report.runfolder import atomic_write_text
+from audit.report.runfolder import RUN_ID_PATTERN, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,14 @@ def print_pdf(html: Path, pdf: Path, browser: str) -> None:
 
 def write_report(report: Report, out_dir: Path, stem: str = "report", pdf: bool = False
                  ) -> Written:
-    """Write `<stem>.html` and `<stem>.md` under `out_dir` (and `<stem>.pdf` when asked)."""
+    """Write `<stem>.html` and `<stem>.md` under `out_dir` (and `<stem>.pdf` when asked).
+
+    `stem` is a plain file name, so a report cannot be written outside `out_dir`.
+    """
+    if not RUN_ID_PATTERN.match(stem) or ".." in stem:
+        raise ReportError(f"invalid report name {stem!r}",
+                          fix="use letters, digits, '.', '_' and '-' only (no slashes, no "
+                              "'..'); choose the directory with --out.")
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

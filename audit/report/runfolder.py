@@ -9,10 +9,12 @@ so a reader never sees a half-written file, and is validated against its JSON Sc
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
 from collections.abc import Iterator
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -22,16 +24,28 @@ import jsonschema
 from audit.errors import RunFolderError
 from audit.integrity import sha256_file
 
+log = logging.getLogger(__name__)
+
 SCHEMA_VERSION = 1
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SCHEMAS = {"run.json": "run.schema.json", "results.json": "results.schema.json",
            "energy.json": "energy.schema.json"}
 REQUEST_CACHE = "requests.jsonl"
+MANIFESTED = ("run.json", "results.json", "samples.jsonl", "energy.json", REQUEST_CACHE)
+"""The files a run writes, the evidence `manifest.json` covers. Reports and anything else
+added to the folder later are outside it by this rule."""
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def load_schema(name: str) -> dict[str, Any]:
     """One of the packaged JSON Schemas (run, results, energy, sample)."""
     return json.loads(files("audit.schemas").joinpath(name).read_text())
+
+
+@lru_cache(maxsize=1)
+def _sample_validator() -> jsonschema.protocols.Validator:
+    schema = load_schema("sample.schema.json")
+    return jsonschema.validators.validator_for(schema)(schema)
 
 
 def check_run_id(run_id: str) -> str:
@@ -49,23 +63,59 @@ def atomic_write_text(path: Path, text: str) -> None:
     On failure (a full disk, a read-only folder) the old file is untouched and no temporary
     file is left behind.
     """
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise RunFolderError(f"cannot write {path}: the text holds a lone surrogate "
+                             f"({exc.object[exc.start:exc.end]!r}), which UTF-8 cannot encode",
+                             fix="pass the text through `clean_text` first; this is a bug in "
+                                 "fm-audit, please report it.") from exc
     temporary: str | None = None
     try:
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.chmod(temporary, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
+        temporary = None
     except OSError as exc:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
         raise RunFolderError(
             f"cannot write {path}: {exc.strerror}",
             fix="free disk space or choose a writable output directory with --out; results "
                 "computed so far are kept in the request cache and a rerun with --resume "
                 "continues.") from exc
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+
+
+def clean_text(value: Any) -> Any:
+    """`value` with every lone surrogate in its strings replaced by U+FFFD.
+
+    JSON may spell a lone surrogate (`"\\ud800"`) that no UTF-8 file, page or terminal can
+    hold; run-folder text is cleaned as it is read so that every renderer can write it.
+    """
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [clean_text(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(k): clean_text(v) for k, v in value.items()}
+    return value
+
+
+def _decode(raw: bytes, where: str) -> Any:
+    """JSON from untrusted bytes: invalid UTF-8 shown as U+FFFD (with a warning), lone
+    surrogates cleaned."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        log.warning("%s is not valid UTF-8; the invalid bytes are shown as U+FFFD", where)
+        text = raw.decode("utf-8", "replace")
+    document = json.loads(text)
+    return clean_text(document) if "\\ud" in text.lower() else document
 
 
 def _validate(name: str, document: dict[str, Any], path: Path) -> None:
@@ -93,11 +143,17 @@ class RunFolder:
 
     @classmethod
     def create(cls, reports_dir: Path, run_id: str) -> RunFolder:
-        """A new, empty run folder under `reports_dir`; refuses to overwrite an existing one."""
+        """A new, empty run folder under `reports_dir`; refuses to overwrite an existing one.
+
+        A folder left by a run that ended before writing its run.json (nothing in it but
+        hidden lock and temporary files) holds no evidence and is reused.
+        """
         folder = Path(reports_dir) / check_run_id(run_id)
         try:
             folder.mkdir(parents=True, exist_ok=False)
         except FileExistsError as exc:
+            if folder.is_dir() and all(p.name.startswith(".") for p in folder.iterdir()):
+                return cls(folder)
             raise RunFolderError(f"run folder {folder} already exists",
                                  fix="continue it with --resume, or choose another --run-id."
                                  ) from exc
@@ -126,11 +182,11 @@ class RunFolder:
     def read_json(self, name: str) -> dict[str, Any]:
         path = self.path / name
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            document = _decode(path.read_bytes(), str(path))
         except FileNotFoundError as exc:
             raise RunFolderError(f"{path} is missing",
                                  fix="the run did not finish; resume it with --resume.") from exc
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except json.JSONDecodeError as exc:
             raise RunFolderError(f"{path} is not valid JSON: {exc}",
                                  fix="restore the file or rerun the audit.") from exc
         version = document.get("schema_version") if isinstance(document, dict) else None
@@ -153,6 +209,7 @@ class RunFolder:
         atomic_write_text(self.path / "samples.jsonl", text)
 
     def iter_samples(self) -> Iterator[dict[str, Any]]:
+        """Every sample record, checked to be an object naming its suite and item id."""
         path = self.path / "samples.jsonl"
         if not path.exists():
             return
@@ -161,19 +218,28 @@ class RunFolder:
                 if not line.strip():
                     continue
                 try:
-                    record = json.loads(line.decode("utf-8"))
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    record = _decode(line, f"{path} line {number}")
+                except json.JSONDecodeError as exc:
                     raise RunFolderError(f"{path} line {number} is not valid JSON",
                                          fix="restore the file or rerun the audit.") from exc
                 if not isinstance(record, dict):
                     raise RunFolderError(f"{path} line {number} is not a JSON object",
                                          fix="restore the file or rerun the audit.")
+                problem = next(_sample_validator().iter_errors(record), None)
+                if problem is not None:
+                    where = "/".join(str(p) for p in problem.absolute_path) or "(top level)"
+                    raise RunFolderError(
+                        f"{path} line {number} does not match the sample schema at {where}: "
+                        f"{problem.message}",
+                        fix="every sample names its suite, item id, requests, responses, "
+                            "scores and group; restore the file or rerun the audit.")
                 yield record
 
     def write_manifest(self) -> None:
-        """sha256 of every file, so the evidence can be verified after the fact."""
-        entries = {p.name: sha256_file(p) for p in sorted(self.path.iterdir())
-                   if p.is_file() and p.name != "manifest.json" and not p.name.startswith(".")}
+        """sha256 of the run's own files (`MANIFESTED`), so the evidence can be verified
+        after the fact; reports written into the folder later are not evidence."""
+        entries = {name: sha256_file(self.path / name) for name in MANIFESTED
+                   if self.has(name)}
         self.write_json("manifest.json", {"schema_version": SCHEMA_VERSION, "sha256": entries})
 
 

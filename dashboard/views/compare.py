@@ -7,7 +7,7 @@ import streamlit as st
 from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE, compare_runs, deltas_frame
 from audit.report.runfolder import RunFolder
 from dashboard.charts import delta_chart
-from dashboard.ui import format_value, how_to_read, select_runs
+from dashboard.ui import format_value, how_to_read, plain, select_runs
 
 
 @st.cache_data(show_spinner="Pairing items and bootstrapping…", max_entries=32)
@@ -50,7 +50,7 @@ if shown.empty:
 shown = shown.assign(run=shown["run_b"].map(labels), against=shown["run_a"].map(labels))
 for suite in dict.fromkeys(shown["suite"]):
     part = shown[shown["suite"] == suite]
-    st.subheader(suite)
+    st.subheader(plain(suite))
     st.altair_chart(delta_chart(part), width="stretch")
     how_to_read(f"each dot is how far a run differs from the baseline ({labels[baseline]}) "
                 "on the same items; the bar is its 95% confidence interval. A bar that "

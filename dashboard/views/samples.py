@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from audit.report.frames import GROUP_PREFIX, SCORE_PREFIX, group_label
-from dashboard.ui import combined, select_runs
+from dashboard.ui import combined, plain, select_runs
 
 PAGE_SIZE = 20
 
@@ -32,7 +32,7 @@ if len(runs) > 1:
 group_columns = [c for c in frame.columns if c.startswith(GROUP_PREFIX)
                  and frame[c].notna().any()]
 for column, place in zip(group_columns, st.columns(max(1, len(group_columns))), strict=False):
-    values = place.multiselect(column.removeprefix(GROUP_PREFIX).capitalize(),
+    values = place.multiselect(plain(column.removeprefix(GROUP_PREFIX).capitalize()),
                                sorted(frame[column].dropna().unique()))
     if values:
         frame = frame[frame[column].isin(values)]
