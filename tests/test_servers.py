@@ -249,6 +249,7 @@ def test_vllm_audit_matches_in_process_and_resumes_after_the_server_is_killed(
     assert interrupted["status"] == "failed" and "--resume" in interrupted["error"]
     assert interrupted["model"]["extra"]["prompt_logprobs"] is True
     answered_before = cache.read_text().count("\n")
+    assert answered_before > 0  # kept on disk
 
     with _vllm_server(smollm2_dir, port, tmp_path / "vllm-second.log"):
         resumed = resume_audit("served", tmp_path)
