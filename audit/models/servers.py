@@ -19,18 +19,26 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+from aiohttp import ClientError
 from lm_eval.api.model import LM
 
-from audit.errors import ModelLoadError, UnknownModelError, UnsupportedRequest
+from audit.errors import AuditError, ModelLoadError, UnknownModelError, UnsupportedRequest
 from audit.models.base import LoadedModel, LoadOptions, ModelProvenance
 from audit.registry import register_scheme
 
 log = logging.getLogger(__name__)
 
 SERVER_OPTIONS = {"tokenizer", "concurrency", "retries", "timeout", "max_gen_toks"}
+
+Answer = TypeVar("Answer")
+
+
+class ModelServerError(AuditError):
+    """The model server stopped answering during a run (killed, crashed, unreachable)."""
 
 
 def parse_server_uri(target: str) -> tuple[str, str, dict[str, str]]:
@@ -101,18 +109,31 @@ class ServerLM(LM):
             "log-likelihood suites need",
             fix="serve the model with vLLM (which returns them) or run only generation suites.")
 
+    def _ask(self, call: Callable[[list[Any]], Answer], requests: list[Any]) -> Answer:
+        """Send requests through lm-eval's client; a server that stops answering (after the
+        client's own retries) becomes a ModelServerError that says how to continue."""
+        try:
+            return call(requests)
+        except (OSError, ClientError) as exc:  # connection refused or reset, timeout, HTTP 5xx
+            raise ModelServerError(
+                f"the model server at {self.where} stopped answering "
+                f"({type(exc).__name__}: {exc})",
+                fix="restart the server at the same address, then continue with "
+                    "`fm-audit run --resume RUN`: answers already received are kept in the "
+                    "run folder and are not asked again.") from exc
+
     def loglikelihood(self, requests: list[Any]) -> list[tuple[float, bool]]:
         if not self.logprobs:
             self._refuse()
-        return self.backend.loglikelihood(requests)
+        return self._ask(self.backend.loglikelihood, requests)
 
     def loglikelihood_rolling(self, requests: list[Any]) -> list[float]:
         if not self.logprobs:
             self._refuse()
-        return self.backend.loglikelihood_rolling(requests)
+        return self._ask(self.backend.loglikelihood_rolling, requests)
 
     def generate_until(self, requests: list[Any]) -> list[str]:
-        return self.backend.generate_until(requests)
+        return self._ask(self.backend.generate_until, requests)
 
     def apply_chat_template(self, chat_history: list[dict[str, str]],
                             add_generation_prompt: bool = True) -> str:
