@@ -220,3 +220,16 @@ def test_real_smollm2_run_of_the_suite(smollm2, tmp_path: Path) -> None:
             and m["group"].get("language") == "fra"][0]
     assert 0 <= chrf["value"] <= 100 and chrf["n"] == 1
     assert "evaluate" in results["metric_info"]["chrf_from_eng"]["implementation"]
+
+
+def test_language_and_tier_groups_reach_the_dashboard_heat_map() -> None:
+    from audit.report.frames import metrics_frame
+
+    suite, _, results = _scored(wrong=set())
+    entry = {"family": "multilingual", "metrics": [r.to_dict() for r in results],
+             "metric_info": {k: v.to_dict() for k, v in suite.spec.metric_info().items()}}
+    frame = metrics_frame({"suites": {SUITE: entry}}, "run", "model")
+    by_language = frame[frame["group_dim"] == "language"]
+    assert set(by_language["group_value"]) == {"fra", "swh", "amh"}
+    assert {"chrf_from_eng", "chrf_to_eng", "copy_chrf_from_eng"} <= set(by_language["metric"])
+    assert frame[frame["group"].str.contains("languages=")]["group_dim"].isna().all()
