@@ -233,3 +233,18 @@ def test_language_and_tier_groups_reach_the_dashboard_heat_map() -> None:
     assert set(by_language["group_value"]) == {"fra", "swh", "amh"}
     assert {"chrf_from_eng", "chrf_to_eng", "copy_chrf_from_eng"} <= set(by_language["metric"])
     assert frame[frame["group"].str.contains("languages=")]["group_dim"].isna().all()
+
+
+def test_a_chrf_folder_in_the_working_directory_is_never_run(tmp_path: Path, monkeypatch
+                                                            ) -> None:
+    planted = tmp_path / "chrf" / "chrf.py"
+    planted.parent.mkdir()
+    planted.write_text("open('ran.txt', 'w').write('planted code ran')\n")
+    monkeypatch.chdir(tmp_path)
+    tr.load_scorer.cache_clear()
+    try:
+        scorer = tr.load_scorer()
+    finally:
+        tr.load_scorer.cache_clear()
+    assert scorer.hub is None and "would shadow it" in scorer.description
+    assert not (tmp_path / "ran.txt").exists()

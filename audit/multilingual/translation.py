@@ -92,7 +92,7 @@ class ChrfScorer:
         return float(result["score"])
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)
 def load_scorer(try_hub: bool = True) -> ChrfScorer:
     """The chrF++ scorer: fm-audit's local module, plus the Hub's `chrf` when it loads."""
     import evaluate
@@ -103,16 +103,20 @@ def load_scorer(try_hub: bool = True) -> ChrfScorer:
             f"module audit/multilingual/evaluate_metrics/chrf_statistics (sacreBLEU "
             f"{sacrebleu.__version__} CHRF, char order {CHAR_ORDER}, word order {WORD_ORDER}, "
             f"beta {BETA})")
+
+    def local_only(reason: str) -> ChrfScorer:
+        log.info("Corpus chrF++ from the local module: %s", reason)
+        return ChrfScorer(local, None, f"{base}; corpus scores from the same local module "
+                                       f"({reason})")
+
     if not try_hub:
-        return ChrfScorer(local, None, base + "; corpus scores from the same local module "
-                                              "(the Hub module was not tried)")
+        return local_only("the Hub module was not tried")
+    if Path(HUB_MODULE).exists():  # evaluate would run ./chrf/chrf.py instead of the Hub's
+        return local_only(f"the Hub's `{HUB_MODULE}` module was not loaded: ./{HUB_MODULE} in "
+                          "the working directory would shadow it")
     try:
         hub = evaluate.load(HUB_MODULE, keep_in_memory=True)
     except Exception as exc:  # noqa: BLE001  (offline, or the Hub refuses: fall back, say why)
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        log.info("The Hub's %s module could not be loaded (%s); using the local module",
-                 HUB_MODULE, reason)
-        return ChrfScorer(local, None, base + "; corpus scores from the same local module "
-                                              f"(the Hub's `{HUB_MODULE}` module could not "
-                                              f"be loaded: {reason})")
-    return ChrfScorer(local, hub, base + f"; corpus scores from the Hub's `{HUB_MODULE}` module")
+        return local_only(f"the Hub's `{HUB_MODULE}` module could not be loaded: {reason}")
+    return ChrfScorer(local, hub, f"{base}; corpus scores from the Hub's `{HUB_MODULE}` module")
