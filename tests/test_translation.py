@@ -248,3 +248,24 @@ def test_a_chrf_folder_in_the_working_directory_is_never_run(tmp_path: Path, mon
         tr.load_scorer.cache_clear()
     assert scorer.hub is None and "would shadow it" in scorer.description
     assert not (tmp_path / "ran.txt").exists()
+
+
+def test_chrf_interval_covers_the_population_value() -> None:
+    """Simulation: sentences drawn from a population of count rows; the bootstrap 95% interval
+    of corpus chrF++ should hold the population's corpus chrF++ about 95% of the time."""
+    from audit.stats import estimate_statistic
+
+    rng = np.random.default_rng(7)
+    size, orders = 4000, tr.CHAR_ORDER + tr.WORD_ORDER
+    reference = rng.integers(8, 60, (size, orders))
+    hypothesis = np.maximum(reference + rng.integers(-10, 11, (size, orders)), 1)
+    quality = rng.beta(2, 3, size)[:, None] * np.linspace(1.0, 0.3, orders)[None, :]
+    matched = rng.binomial(np.minimum(hypothesis, reference), quality)
+    population = np.stack([hypothesis, reference, matched], axis=2).reshape(size, -1)
+    truth = tr.chrf_from_statistics(population)
+    replications, covered = 120, 0
+    for _ in range(replications):
+        drawn = population[rng.integers(0, size, 40)]
+        estimate = estimate_statistic(tr.chrf_from_statistics, drawn)
+        covered += estimate.ci_low <= truth <= estimate.ci_high
+    assert 0.87 <= covered / replications <= 0.99, covered
