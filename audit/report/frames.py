@@ -87,6 +87,17 @@ def run_fingerprint(path: Path | str) -> str:
     return digest.hexdigest()
 
 
+def group_dimension(group: dict[str, str]) -> tuple[str | None, str | None]:
+    """The one dimension a group breaks a metric down by, and its value: the single key of a
+    one-key group, or the language of a {language, tier} group (the tier is the language's
+    own, so the language alone names the group); (None, None) for other combinations."""
+    if len(group) == 1:
+        return next(iter(group.items()))
+    if "language" in group and set(group) <= {"language", "tier"}:
+        return "language", group["language"]
+    return None, None
+
+
 def metrics_frame(results: dict[str, Any], run_id: str, model: str) -> pd.DataFrame:
     """One row per measured value (overall and per group), with the metric's display metadata."""
     rows = []
@@ -95,7 +106,7 @@ def metrics_frame(results: dict[str, Any], run_id: str, model: str) -> pd.DataFr
         for metric in entry.get("metrics", []):
             meta = info.get(metric["metric"], {})
             group = dict(metric.get("group") or {})
-            single = next(iter(group.items())) if len(group) == 1 else (None, None)
+            single = group_dimension(group)
             rows.append({
                 "run_id": run_id, "model": model, "suite": suite,
                 "family": entry.get("family", ""), "metric": metric["metric"],

@@ -24,10 +24,9 @@ from audit.multilingual.items import (
     TIERS,
     Language,
     LanguageItems,
-    ParallelSet,
     choose_ids,
-    load_item_set,
 )
+from audit.multilingual.parallel_suite import ParallelSetSuite
 from audit.multilingual.text import (
     UNSPACED_SCRIPTS,
     count_bytes,
@@ -36,29 +35,15 @@ from audit.multilingual.text import (
     count_words,
 )
 from audit.stats import Estimate, estimate_mean, estimate_statistic
-from audit.suites.base import Request, Sample, Suite, SuiteContext
-from audit.suites.spec import DataSource, SuiteSpec
+from audit.suites.base import Request, Sample, SuiteContext
 
 PARTS = ("sentences", "questions", "prompts")
 ANSWER_TOKENS = 48
 Columns = Callable[[Sample], list[float]]
 
 
-class MultilingualSuite(Suite):
+class MultilingualSuite(ParallelSetSuite):
     """Parallel sentences, questions and prompts in every language of the item set."""
-
-    def __init__(self, spec: SuiteSpec, items: ParallelSet | None = None) -> None:
-        if items is not None and items.provenance:
-            spec = spec.model_copy(update={"data": [DataSource(**p) for p in items.provenance]})
-        super().__init__(spec)
-        self._items = items
-        self._skipped: list[dict[str, str]] = []
-
-    def item_set(self) -> ParallelSet:
-        """The project's set in `data/`, unless another (e.g. built from the hub) was given."""
-        if self._items is None:
-            self._items = load_item_set(self.spec.directory / "data")
-        return self._items
 
     def _counts(self, context: SuiteContext) -> dict[str, int | None]:
         if context.limit is not None:
@@ -110,12 +95,6 @@ class MultilingualSuite(Suite):
                                         worst.ci_low, worst.ci_high, worst.ci_method,
                                         dict(worst.group)))
         return results
-
-    def skipped(self) -> list[dict[str, str]]:
-        return list(self._skipped)
-
-    def _skip(self, what: str, reason: str) -> None:
-        self._skipped.append({"what": what, "reason": reason})
 
     def _language_metrics(self, table: _Table, language: Language) -> list[MetricResult]:
         group = {"language": language.code, "tier": language.tier}
