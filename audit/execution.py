@@ -151,8 +151,12 @@ def _reuse_stored(pending: dict[str, Request], cache: RequestCache,
     return len(reused)
 
 
+# Requests handed to the model per call; a kill loses at most one call's answers.
+CHUNK_SIZE = 128
+
+
 def execute(lm: LM, samples: list[Sample], cache: RequestCache, tokenizer: Any = None,
-            label: str = "", chunk_size: int = 128,
+            label: str = "", chunk_size: int = CHUNK_SIZE,
             store: SharedRequestStore | None = None) -> ExecutionStats:
     """Fill every sample's `responses`, running only requests that neither the run's cache nor
     the shared store (when given) holds; new answers go to both.

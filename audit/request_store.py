@@ -7,8 +7,9 @@ one transaction (a killed process leaves no torn record), and concurrent runs wa
 other's write lock instead of interleaving bytes.
 
 Keys cover everything that changes a number: the sha256 of the weights, the dtype, the device
-kind and the engine's numerics version. Models without hashed weight files (a hub id) are not
-cached here, because their weights could change under the same name.
+kind and the engine's numerics (its version, and on a CPU the thread count). Models without
+hashed weight files (a hub id) are not cached here, because their weights could change under
+the same name.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from audit.engine.settings import NUMERICS_VERSION
+from audit.engine.settings import engine_numerics
 from audit.models.base import ModelProvenance
 from audit.paths import cache_dir
 
@@ -32,12 +33,13 @@ BUSY_TIMEOUT_S = 60.0
 
 
 def numerics_identity(provenance: ModelProvenance) -> str | None:
-    """What decides the numbers a model gives: hashed weights, dtype, device kind, engine.
-    None when the weights are not identified by a hash."""
+    """What decides the numbers a model gives: hashed weights, dtype, device kind, engine
+    numerics (with the CPU thread count). None when the weights are not identified by a hash."""
     if not provenance.files:
         return None
     device = (provenance.device or "cpu").split(":")[0]
-    return "|".join([provenance.fingerprint, str(provenance.dtype), device, NUMERICS_VERSION])
+    return "|".join([provenance.fingerprint, str(provenance.dtype), device,
+                     engine_numerics(device)])
 
 
 class SharedRequestStore:

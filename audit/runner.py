@@ -22,7 +22,6 @@ import numpy as np
 from audit.config import RunConfig
 from audit.energy import ACCURACY_NOTE, track_energy
 from audit.engine import FastLM
-from audit.engine.settings import NUMERICS_VERSION
 from audit.environment import describe_environment
 from audit.errors import AuditError, DatasetError, RunFolderError, UnsupportedRequest
 from audit.execution import RequestCache, execute
@@ -213,8 +212,8 @@ def _warn_if_numerics_changed(recorded: dict[str, Any] | None, model: LoadedMode
                               run_id: str) -> None:
     """Say so when the engine that continues a run computes differently from the one that
     began it: answers already computed are kept, so the run mixes the two."""
-    before = (recorded or {}).get("numerics_version")
-    now = NUMERICS_VERSION if isinstance(model.lm, FastLM) else None
+    before = (recorded or {}).get("numerics") or (recorded or {}).get("numerics_version")
+    now = model.lm.describe()["numerics"] if isinstance(model.lm, FastLM) else None
     if before != now:
         log.warning("Run %s began with engine numerics %s and continues with %s: answers "
                     "already computed are kept, new ones may differ from them by ~1e-5; start "

@@ -60,11 +60,11 @@ class Trial:
 
 
 def run_trial(backend: str, lm: LM, workload: Workload) -> Trial:
-    """Time `lm` on every request of the workload, once."""
+    """Time `lm` on every request of the workload, once, in the calls a run makes."""
     method = getattr(lm, workload.kind)
     with PeakRss() as memory:
         start = time.perf_counter()
-        responses = method(workload.instances, disable_tqdm=True)
+        responses = [r for call in workload.calls for r in method(call, disable_tqdm=True)]
         seconds = time.perf_counter() - start
     return Trial(backend, seconds, memory.peak, responses)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from lm_eval.api.instance import Instance
 
+from audit.execution import CHUNK_SIZE
 from audit.models.base import LoadedModel
 from audit.suites.base import Sample, Suite, SuiteContext
 from audit.suites.discovery import available, select
@@ -19,13 +20,27 @@ GENERATION_KWARGS = {"until": ["\n\n"], "max_gen_toks": 48, "do_sample": False}
 
 @dataclass
 class Workload:
-    """Requests of one kind, and how many tokens each carries (the same for every backend)."""
+    """Requests of one kind, how many tokens they carry (the same for every backend), and the
+    calls a run makes with them: `calls` splits `instances` as `fm-audit run` hands them to
+    the model (per suite, each distinct request once, in chunks of the executor's size)."""
 
     name: str
     kind: str
     instances: list[Instance]
     input_tokens: int
     suites: dict[str, tuple[Suite, list[Sample]]]
+    calls: list[list[Instance]]
+
+
+def _as_a_run_calls(kind: str, per_suite: list[list[tuple]]) -> list[list[Instance]]:
+    """Each suite's distinct requests in first-seen order, cut into the executor's chunks."""
+    calls = []
+    for args in per_suite:
+        distinct = list(dict.fromkeys(tuple(a) for a in args))
+        calls.extend([Instance(request_type=kind, doc={}, arguments=a, idx=0)
+                      for a in distinct[start:start + CHUNK_SIZE]]
+                     for start in range(0, len(distinct), CHUNK_SIZE))
+    return calls
 
 
 def loglikelihood_workload(model: LoadedModel, profile: str = "quick") -> Workload:
@@ -36,12 +51,12 @@ def loglikelihood_workload(model: LoadedModel, profile: str = "quick") -> Worklo
         limit = suite.spec.profiles.get(profile, {}).get("limit")
         suites[suite.name] = (suite, suite.build_samples(
             SuiteContext(model=model, profile=profile, limit=limit)))
-    args = [r.args for _, samples in suites.values() for s in samples for r in s.requests
-            if r.kind == "loglikelihood"]
-    tokens = sum(len(c) + len(k) for c, k in (model.lm._encode_pair(*a) for a in args))
-    return Workload("loglikelihood", "loglikelihood",
-                    [Instance(request_type="loglikelihood", doc={}, arguments=tuple(a), idx=0)
-                     for a in args], tokens, suites)
+    per_suite = [[r.args for s in samples for r in s.requests if r.kind == "loglikelihood"]
+                 for _, samples in suites.values()]
+    calls = _as_a_run_calls("loglikelihood", per_suite)
+    instances = [instance for call in calls for instance in call]
+    tokens = sum(len(c) + len(k) for c, k in (model.lm._encode_pair(*i.args) for i in instances))
+    return Workload("loglikelihood", "loglikelihood", instances, tokens, suites, calls)
 
 
 def generation_workload(model: LoadedModel) -> Workload:
@@ -49,7 +64,6 @@ def generation_workload(model: LoadedModel) -> Workload:
     prompts = yaml.safe_load(PROMPTS.read_text(encoding="utf-8"))
     texts = [model.lm.apply_chat_template([{"role": "user", "content": p}]) for p in prompts]
     tokens = sum(len(model.tokenizer(t)["input_ids"]) for t in texts)
-    return Workload("generation", "generate_until",
-                    [Instance(request_type="generate_until", doc={},
-                              arguments=(t, dict(GENERATION_KWARGS)), idx=0) for t in texts],
-                    tokens, {})
+    calls = [[Instance(request_type="generate_until", doc={},
+                       arguments=(t, dict(GENERATION_KWARGS)), idx=0) for t in texts]]
+    return Workload("generation", "generate_until", calls[0], tokens, {}, calls)

@@ -1,8 +1,10 @@
-"""The engine against lm-eval's stock HF backend, and against itself at other batch sizes.
+"""The engine against lm-eval's stock HF backend, and against itself at other batch sizes,
+orders and chunkings, where its numbers must be bit-identical.
 
 All on the real SmolLM2 in float32 on CPU. The request set mixes multiple-choice requests
-(shared contexts, continuations of one and of several tokens), a request whose context is
-empty, rolling log-likelihoods, and chat prompts of different lengths for generation.
+(shared contexts, continuations of one and of several tokens), the same question asked twice
+(its requests share a packed segment only when they travel together), a request whose context
+is empty, rolling log-likelihoods, and chat prompts of different lengths for generation.
 """
 
 from __future__ import annotations
@@ -18,49 +20,19 @@ from audit.engine import EngineSettings, FastLM
 from audit.engine.batching import DeviceMemoryError
 from audit.engine.packed_scoring import PackedScorer
 from audit.engine.padded_scoring import PaddedScorer, Window
-from audit.suites.base import SuiteContext
-from audit.suites.discovery import select
+from tests.engine_requests import engine, engine_requests, run_all
 
 pytestmark = pytest.mark.slow
-
-ROLLING_TEXTS = ["The quick brown fox jumps over the lazy dog.",
-                 "Audits are rerun for every fine-tune, so they must be fast and exact. " * 3]
-QUESTIONS = ["What is the capital of France?", "Hi",
-             "Write one sentence about the sea, the wind and the sky at dawn.",
-             "Count from one to five."]
-
-
-def _instances(kind: str, args: list[tuple]) -> list[Instance]:
-    return [Instance(request_type=kind, doc={}, arguments=a, idx=0) for a in args]
 
 
 @pytest.fixture(scope="module")
 def requests(smollm2) -> dict[str, list[Instance]]:
-    suite = select(["capability/core_mc"])[0]
-    samples = suite.build_samples(SuiteContext(model=smollm2, limit=5))
-    mc = [tuple(r.args) for s in samples for r in s.requests]
-    mc.append(("", "Paris is the capital of France."))
-    prompts = [smollm2.lm.apply_chat_template([{"role": "user", "content": q}]) for q in QUESTIONS]
-    return {
-        "loglikelihood": _instances("loglikelihood", mc),
-        "loglikelihood_rolling": _instances("loglikelihood_rolling", [(t,) for t in ROLLING_TEXTS]),
-        "generate_until": _instances("generate_until", [
-            (p, {"until": ["\n\n"], "max_gen_toks": 16, "do_sample": False}) for p in prompts]),
-    }
-
-
-def _engine(smollm2, **settings) -> FastLM:
-    base = {"max_rows": 32, "token_budget": 4096}
-    return FastLM(smollm2.lm.model, smollm2.tokenizer, EngineSettings(**(base | settings)))
-
-
-def _run_all(lm, requests) -> dict[str, list]:
-    return {kind: getattr(lm, kind)(items, disable_tqdm=True) for kind, items in requests.items()}
+    return engine_requests(smollm2)
 
 
 @pytest.fixture(scope="module")
 def engine_results(smollm2, requests) -> dict[str, list]:
-    return _run_all(_engine(smollm2), requests)
+    return run_all(engine(smollm2), requests)
 
 
 def _assert_same(results, reference, tolerance: float) -> None:
@@ -73,9 +45,15 @@ def _assert_same(results, reference, tolerance: float) -> None:
     assert results["generate_until"] == reference["generate_until"]
 
 
+def _assert_identical(results, reference) -> None:
+    """Bit for bit: every log-likelihood, greedy flag and generated text."""
+    for kind in reference:
+        assert results[kind] == reference[kind], kind
+
+
 def _accuracy(results, n_choices: int = 4) -> list[int]:
     """Index of the best option of each multiple-choice item (lm-eval's acc decision)."""
-    scores = [logprob for logprob, _ in results["loglikelihood"][:-1]]
+    scores = [logprob for logprob, _ in results["loglikelihood"][:-3]]
     return [max(range(n_choices), key=lambda i: scores[start + i])
             for start in range(0, len(scores), n_choices)]
 
@@ -86,7 +64,7 @@ def hflm_results(smollm2, requests) -> dict[str, list]:
 
     stock = HFLM(pretrained=smollm2.lm.model, tokenizer=smollm2.tokenizer, batch_size=16,
                  device="cpu")
-    return _run_all(stock, requests)
+    return run_all(stock, requests)
 
 
 def test_scores_equal_stock_hflm(engine_results, hflm_results) -> None:
@@ -96,7 +74,7 @@ def test_scores_equal_stock_hflm(engine_results, hflm_results) -> None:
 
 def test_padded_batches_equal_stock_hflm(smollm2, requests, hflm_results) -> None:
     """The padded path (GPUs, and models whose attention cannot be packed), run on CPU."""
-    lm = _engine(smollm2)
+    lm = engine(smollm2)
     assert isinstance(lm.scorer, PackedScorer)
     lm.scorer = PaddedScorer(lm.runner, lm.fallback, Window(lm.max_length, lm.max_length + 1))
     kinds = ("loglikelihood", "loglikelihood_rolling")
@@ -129,10 +107,46 @@ def test_only_models_whose_attention_can_be_packed_are_packed(smollm2) -> None:
 
 @pytest.mark.parametrize("batch_size", [1, 7])
 def test_batch_size_invariance(smollm2, requests, engine_results, batch_size) -> None:
-    """Batch size 32 (the fixture) against 1 and 7: same decisions, same numbers, same text."""
-    results = _run_all(_engine(smollm2, max_rows=batch_size), requests)
-    _assert_same(results, engine_results, tolerance=1e-5)
+    """Batch size 32 (the fixture) against 1 and 7: the same numbers to the bit, the same text."""
+    results = run_all(engine(smollm2, max_rows=batch_size), requests)
+    _assert_identical(results, engine_results)
     assert _accuracy(results) == _accuracy(engine_results)
+
+
+def _reordered_and_chunked(lm, requests, chunks: int) -> dict[str, list]:
+    """The requests in reverse order, handed to the engine in `chunks` separate calls."""
+    results = {}
+    for kind, items in requests.items():
+        backwards = items[::-1]
+        size = -(-len(backwards) // chunks)
+        answers = [answer for start in range(0, len(backwards), size)
+                   for answer in getattr(lm, kind)(backwards[start:start + size],
+                                                   disable_tqdm=True)]
+        results[kind] = answers[::-1]
+    return results
+
+
+@pytest.mark.parametrize("chunks", [1, 3])
+def test_order_and_chunking_invariance(smollm2, requests, engine_results, chunks) -> None:
+    """Reversed order, in one call or in three (so the duplicate question's requests travel
+    apart or together): the same numbers to the bit."""
+    _assert_identical(_reordered_and_chunked(engine(smollm2), requests, chunks), engine_results)
+
+
+def _padded_engine(smollm2, **settings) -> FastLM:
+    lm = engine(smollm2, **settings)
+    lm.scorer = PaddedScorer(lm.runner, lm.fallback, Window(lm.max_length, lm.max_length + 1))
+    return lm
+
+
+def test_padded_path_is_batch_invariant(smollm2, requests) -> None:
+    """The padded path (models whose attention cannot be packed, run on CPU) at batch sizes
+    32, 7 and 1 and in reverse order in three chunks: the same numbers to the bit."""
+    reference = run_all(_padded_engine(smollm2), requests)
+    for batch_size in (7, 1):
+        _assert_identical(run_all(_padded_engine(smollm2, max_rows=batch_size), requests),
+                          reference)
+    _assert_identical(_reordered_and_chunked(_padded_engine(smollm2), requests, 3), reference)
 
 
 def test_ragged_generation_with_joining_equals_one_at_a_time(smollm2, requests) -> None:
@@ -140,8 +154,8 @@ def test_ragged_generation_with_joining_equals_one_at_a_time(smollm2, requests) 
     waiting prompts of other lengths join a cache already in flight."""
     prompts = requests["generate_until"]
     longest = max(len(smollm2.tokenizer(p.args[0])["input_ids"]) for p in prompts)
-    joining = _engine(smollm2, token_budget=2 * (longest + 16)).generate_until(prompts)
-    alone = _engine(smollm2, max_rows=1).generate_until(prompts)
+    joining = engine(smollm2, token_budget=2 * (longest + 16)).generate_until(prompts)
+    alone = engine(smollm2, max_rows=1).generate_until(prompts)
     assert joining == alone
 
 
@@ -149,17 +163,17 @@ def test_out_of_memory_halves_the_batch_and_gives_the_same_scores(
         smollm2, requests, engine_results, caplog) -> None:
     """A simulated device memory of 160 tokens: batches that exceed it raise the same
     out-of-memory error as CUDA; the engine halves them, logs it, and the results agree."""
-    lm = _engine(smollm2, simulated_memory_tokens=160)
+    lm = engine(smollm2, simulated_memory_tokens=160)
     with caplog.at_level(logging.WARNING, logger="audit.engine"):
-        results = _run_all(lm, {k: v for k, v in requests.items()
+        results = run_all(lm, {k: v for k, v in requests.items()
                                 if k != "loglikelihood_rolling"})
     assert any("Out of device memory" in r.message for r in caplog.records)
     assert lm.fallback.max_rows < 32
-    _assert_same(dict(results, loglikelihood_rolling=engine_results["loglikelihood_rolling"]),
-                 engine_results, tolerance=1e-5)
+    _assert_identical(results, {k: v for k, v in engine_results.items()
+                                if k != "loglikelihood_rolling"})
 
 
 def test_a_request_larger_than_memory_is_a_clear_error(smollm2, requests) -> None:
-    lm = _engine(smollm2, simulated_memory_tokens=4)
+    lm = engine(smollm2, simulated_memory_tokens=4)
     with pytest.raises(DeviceMemoryError, match="does not fit"):
         lm.loglikelihood(requests["loglikelihood"][:4], disable_tqdm=True)

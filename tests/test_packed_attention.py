@@ -1,10 +1,25 @@
-"""The layout of packed requests: which tokens each may attend to, and their positions."""
+"""The layout of packed requests: which tokens each may attend to, in which calls, and their
+positions."""
 
 from __future__ import annotations
 
 import torch
 
 from audit.engine.packed_attention import Segment
+
+
+def _visibility(segment: Segment) -> torch.Tensor:
+    """The segment's query x key visibility, assembled from its attention calls."""
+    seen = torch.zeros(segment.length, segment.length, dtype=torch.bool)
+    for call in segment.calls():
+        columns = [c for start, end in call.keys for c in range(start, end)]
+        width = call.queries[1] - call.queries[0]
+        mask = (call.mask if call.mask is not None
+                else torch.ones(width, width, dtype=torch.bool).tril())
+        for row, query in enumerate(range(*call.queries)):
+            assert not seen[query].any(), "a query is computed by two calls"
+            seen[query, columns] = mask[row]
+    return seen
 
 
 def test_a_context_with_branches_sees_itself_and_each_branch_only_itself_and_the_context(
@@ -16,13 +31,27 @@ def test_a_context_with_branches_sees_itself_and_each_branch_only_itself_and_the
                              [1, 1, 1, 1, 0],
                              [1, 1, 0, 0, 1]], dtype=torch.bool)
     segment = Segment(start=7, prefix=2, branches=(2, 1))
-    assert torch.equal(segment.mask(), expected)
+    assert torch.equal(_visibility(segment), expected)
     assert segment.positions() == [0, 1, 2, 3, 2]
     assert segment.length == 5
 
 
-def test_a_segment_with_at_most_one_branch_is_plainly_causal() -> None:
-    for branches in [(), (3,), (0, 2, 0)]:
+def test_each_call_depends_only_on_its_own_branch() -> None:
+    """A branch's call is the same whether its context has one branch or several: the calls
+    of (3,) are among those of (2, 3, 0, 4), shifted to where the branch lies."""
+    alone = Segment(start=0, prefix=3, branches=(3,)).calls()
+    shared = Segment(start=0, prefix=3, branches=(2, 3, 0, 4)).calls()
+    assert len(shared) == 4  # the prefix, and the three non-empty branches
+    assert alone[0] == shared[0]
+    branch_alone, branch_shared = alone[1], shared[2]
+    assert torch.equal(branch_alone.mask, branch_shared.mask)
+    assert branch_shared.queries == (5, 8) and branch_shared.keys == ((0, 3), (5, 8))
+    assert branch_alone.queries == (3, 6) and branch_alone.keys == ((0, 3), (3, 6))
+
+
+def test_a_segment_without_branches_is_one_causal_call() -> None:
+    for branches in [(), (0,), (0, 0)]:
         segment = Segment(start=0, prefix=3, branches=branches)
-        assert segment.mask() is None
+        (call,) = segment.calls()
+        assert call.mask is None and call.queries == (0, 3) and call.keys == ((0, 3),)
         assert segment.positions() == list(range(segment.length))

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 from pathlib import Path
 
+import torch
 from lm_eval.api.model import LM
 
 from audit.config import RunConfig
@@ -53,6 +54,25 @@ def test_identity_covers_weights_dtype_device_and_needs_hashed_weights() -> None
     assert numerics_identity(_provenance(device="cuda:0")) == numerics_identity(
         _provenance(device="cuda:1"))
     assert numerics_identity(_provenance(files=[])) is None
+
+
+def test_an_answer_is_never_served_to_another_cpu_thread_count(tmp_path: Path) -> None:
+    """The thread count is part of the identity on a CPU (not on a GPU), so an answer stored
+    by a process with one thread count is not found by a process with another."""
+    threads = torch.get_num_threads()
+    mine = numerics_identity(_provenance())
+    gpu = numerics_identity(_provenance(device="cuda:0"))
+    torch.set_num_threads(1 if threads != 1 else 2)
+    try:
+        theirs = numerics_identity(_provenance())
+        assert numerics_identity(_provenance(device="cuda:0")) == gpu
+    finally:
+        torch.set_num_threads(threads)
+    assert mine != theirs
+    store = tmp_path / "store.sqlite"
+    SharedRequestStore(theirs, store).put_many([("request", [-1.5, True])])
+    assert SharedRequestStore(mine, store).get_many(["request"]) == {}
+    assert SharedRequestStore(theirs, store).get_many(["request"]) == {"request": [-1.5, True]}
 
 
 def test_identity_covers_every_weight_file() -> None:

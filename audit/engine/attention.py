@@ -1,52 +1,98 @@
-"""Attention computed in float64 on CPU, so that a sequence's scores do not depend on its batch.
+"""Attention of a padded batch computed row by row on each row's real tokens (the CPU path).
 
-Every other operation of a decoder treats each token row on its own, but attention reduces
-over the keys, and the padded key length changes with the other sequences of the batch; in
-float32 a different length changes the rounding of those reductions (by about 1e-5 in a
-log-likelihood). Computed in float64 and rounded back to the model's dtype, the result is the
-same float32 number whatever the padding. The cost is small: for the short sequences of an
-audit, attention is a few percent of the time; matrix products dominate.
+Every other operation of a decoder treats each token row on its own (and, on a CPU, matrix
+products run on fixed-shape tiles: see `row_tiles`), but attention reduces over keys, and a
+padded batch gives every row the key length of its longest member. An attention kernel blocks
+its work by the length of its call, so the same row would round differently beside other rows.
+Here each row of the batch gets its own attention call over its real queries and its real keys
+(the columns its attention mask marks), under the model's own mask restricted to them (causal,
+and a sliding window where the layer has one). The call's shapes and contents are the row's
+own, so its numbers do not depend on the batch: padding, the other rows and their order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 from transformers.modeling_utils import AttentionInterface
 
-NAME = "fm_audit_sdpa_float64"
+NAME = "fm_audit_rowwise_sdpa"
 
 
-def _sdpa_float64(module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor,
-                  value: torch.Tensor, attention_mask: torch.Tensor | None, **kwargs: Any
+@dataclass
+class _Rows:
+    """The real-token mask of the pass (rows x every key column, cache included) and, per
+    query length, each row's real query and key indices (the same for every layer)."""
+
+    real: torch.Tensor
+    indices: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = field(default_factory=dict)
+
+    def of(self, query_length: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        if query_length not in self.indices:
+            first_query = self.real.shape[1] - query_length
+            self.indices[query_length] = [
+                (row[first_query:].nonzero().squeeze(1), row.nonzero().squeeze(1))
+                for row in self.real]
+        return self.indices[query_length]
+
+
+_ROWS: ContextVar[_Rows | None] = ContextVar("fm_audit_rowwise_rows", default=None)
+
+
+def _rowwise_sdpa(module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor,
+                  value: torch.Tensor, attention_mask: torch.Tensor | None, *,
+                  scaling: float | None = None, dropout: float = 0.0, **kwargs: Any
                   ) -> tuple[torch.Tensor, None]:
-    if attention_mask is not None and attention_mask.dtype != torch.bool:
-        attention_mask = attention_mask.double()
-    output, weights = sdpa_attention_forward(module, query.double(), key.double(),
-                                             value.double(), attention_mask, **kwargs)
-    return output.to(query.dtype), weights
+    rows = _ROWS.get()
+    batch, heads, query_length, dim = query.shape
+    key_length = key.shape[2]
+    if rows is None or rows.real.shape != (batch, key_length):
+        raise RuntimeError("row-wise attention called outside a pass that set its real tokens")
+    repeats = heads // key.shape[1]
+    output = query.new_zeros(batch, query_length, heads, dim)
+    columns = torch.arange(key_length - query_length, key_length, device=query.device)
+    for row, (queries, keys) in enumerate(rows.of(query_length)):
+        if not len(queries):
+            continue
+        if attention_mask is None:
+            visible = keys[None, :] <= columns[queries][:, None]
+        else:
+            visible = attention_mask[row, 0][queries][:, keys]
+            if visible.dtype != torch.bool:
+                visible = visible == 0
+        attended = torch.nn.functional.scaled_dot_product_attention(
+            query[row:row + 1, :, queries],
+            key[row:row + 1, :, keys].repeat_interleave(repeats, dim=1),
+            value[row:row + 1, :, keys].repeat_interleave(repeats, dim=1),
+            attn_mask=visible[None, None], scale=scaling)
+        output[row, queries] = attended[0].transpose(0, 1)
+    return output, None
 
 
-AttentionInterface.register(NAME, _sdpa_float64)
+AttentionInterface.register(NAME, _rowwise_sdpa)
 AttentionMaskInterface.register(NAME, sdpa_mask)
 
 
 @contextmanager
-def float64_attention(model: Any) -> Iterator[None]:
-    """Run the model's SDPA attention in float64 inside the block; other attention kinds
-    (eager, flash) are left as they are."""
+def rowwise_attention(model: Any, real_tokens: torch.Tensor) -> Iterator[None]:
+    """Inside the block (one forward pass), the model's SDPA attention runs row by row on the
+    real tokens: `real_tokens` is the pass's attention mask over every key column (cache
+    included), 1 where a token is real. Models with another attention kind are left as they
+    are."""
     config = model.config
-    previous = config._attn_implementation
-    if previous != "sdpa":
+    if config._attn_implementation != "sdpa":
         yield
         return
     config._attn_implementation = NAME
+    token = _ROWS.set(_Rows(real_tokens.bool()))
     try:
         yield
     finally:
-        config._attn_implementation = previous
+        _ROWS.reset(token)
+        config._attn_implementation = "sdpa"

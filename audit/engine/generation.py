@@ -173,7 +173,7 @@ class GreedyGenerator:
         mask = torch.cat([batch.mask, batch.mask.new_ones((len(ids), 1))], dim=1)
         keep = torch.ones_like(ids, dtype=torch.bool)
         logits, cache = self.runner(ids, attention_mask=mask, position_ids=batch.positions[:, None],
-                                    past=batch.cache, keep=keep, use_cache=True)
+                                    past=batch.cache, keep=keep, use_cache=True, decoding=True)
         for sequence, token in zip(batch.sequences, logits.argmax(dim=-1).tolist(), strict=True):
             sequence.generated.append(token)
         batch.cache, batch.mask, batch.positions = cache, mask, batch.positions + 1

@@ -32,7 +32,12 @@ from audit.engine.forward import ModelRunner
 from audit.engine.generation import GreedyGenerator, StopRule
 from audit.engine.packed_scoring import PackedScorer, packing_works
 from audit.engine.padded_scoring import PaddedScorer, Window
-from audit.engine.settings import NUMERICS_VERSION, EngineSettings, configure_cpu_threads
+from audit.engine.settings import (
+    NUMERICS_VERSION,
+    EngineSettings,
+    configure_cpu_threads,
+    engine_numerics,
+)
 from audit.errors import AuditError
 
 log = logging.getLogger(__name__)
@@ -57,7 +62,7 @@ class FastLM(TemplateLM):
         self.settings = settings
         self.add_bos_token = add_bos_token
         if next(model.parameters()).device.type == "cpu":
-            configure_cpu_threads()  # first: the runner's CPU row padding depends on it
+            configure_cpu_threads()  # before any pass: the thread count is part of the numerics
         self.runner = ModelRunner(model, settings)
         self._device = self.runner.device
         self.fallback = OomFallback(settings.max_rows)
@@ -68,10 +73,13 @@ class FastLM(TemplateLM):
         warn_generation_config(model)
 
     def describe(self) -> dict[str, Any]:
-        """How this engine computes its numbers, for run.json: its numerics version, which
-        log-likelihood path it took, its device and batch limits."""
-        return {"numerics_version": NUMERICS_VERSION, "device": str(self._device),
-                "loglikelihood": self.scorer.description, "settings": asdict(self.settings)}
+        """How this engine computes its numbers, for run.json: its numerics version and full
+        numerics identity (with the CPU thread count), which log-likelihood path it took, its
+        device and batch limits, and module kinds whose products are not tiled (if any)."""
+        untiled = self.runner.tiles.untiled if self.runner.tiles is not None else []
+        return {"numerics_version": NUMERICS_VERSION, "numerics": engine_numerics(self._device),
+                "device": str(self._device), "loglikelihood": self.scorer.description,
+                "settings": asdict(self.settings), "untiled_modules": untiled}
 
     def _scorer(self) -> PackedScorer | PaddedScorer:
         """Packed, unpadded passes on CPU where the model's attention allows it; padded

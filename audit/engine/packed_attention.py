@@ -2,14 +2,17 @@
 only to its own tokens.
 
 A pass of packed requests holds no padding, so every matrix product works on real tokens
-only. Each request (a segment of the row) gets its own attention call on copies of its own
-queries, keys and values, so its numbers are the same whichever requests share its pass: the
-computation is exact float32, with no need for float64 to hide a padded length.
-
-A segment is a prefix (a shared context) followed by branches (continuations of it): the
+only. A segment is a prefix (a shared context) followed by branches (continuations of it): the
 prefix attends causally to itself; each branch attends to the whole prefix and causally to
 itself, never to another branch. Positions restart at every segment and each branch continues
 the prefix's positions.
+
+Attention runs as separate calls whose shapes are set by the request alone: one causal call
+for the prefix, and one call per branch over the prefix's keys followed by the branch's own.
+A branch's numbers are therefore the same whether its context travels with one continuation
+or with many (two items with the same question share a segment only when they share a pass),
+and whatever other segments the pass holds: an attention kernel's blocking follows the length
+of its call, so one call over a longer, partly masked key range would round differently.
 """
 
 from __future__ import annotations
@@ -34,6 +37,24 @@ class PackingUnsupportedError(AuditError):
 
 
 @dataclass(frozen=True)
+class AttentionCall:
+    """One attention call within a segment: query rows `queries` (start, end) attend to the
+    concatenation of the key spans `keys`, under `mask` (True = visible), or plainly causally
+    when `mask` is None (then the queries and the single key span are the same)."""
+
+    queries: tuple[int, int]
+    keys: tuple[tuple[int, int], ...]
+    mask: torch.Tensor | None
+
+
+def branch_mask(prefix: int, width: int) -> torch.Tensor:
+    """Visibility for a branch of `width` tokens after a prefix of `prefix` tokens: all of the
+    prefix, and the branch causally."""
+    return torch.cat([torch.ones(width, prefix, dtype=torch.bool),
+                      torch.ones(width, width, dtype=torch.bool).tril_()], dim=1)
+
+
+@dataclass(frozen=True)
 class Segment:
     """One request's stretch of a packed row: `prefix` tokens, then each branch's tokens."""
 
@@ -45,16 +66,18 @@ class Segment:
     def length(self) -> int:
         return self.prefix + sum(self.branches)
 
-    def mask(self) -> torch.Tensor | None:
-        """Which keys each query may see (True = visible); None when plainly causal."""
-        if sum(1 for width in self.branches if width) <= 1:
-            return None
-        mask = torch.ones(self.length, self.length, dtype=torch.bool).tril_()
+    def calls(self) -> list[AttentionCall]:
+        """The attention calls that compute this segment: the prefix causally, then each
+        non-empty branch over the prefix and itself (offsets within the segment)."""
+        calls = [AttentionCall((0, self.prefix), ((0, self.prefix),), None)]
         start = self.prefix
         for width in self.branches:
-            mask[start + width:, start:start + width] = False
+            if width:
+                calls.append(AttentionCall((start, start + width),
+                                           ((0, self.prefix), (start, start + width)),
+                                           branch_mask(self.prefix, width)))
             start += width
-        return mask
+        return calls
 
     def positions(self) -> list[int]:
         """Position ids of the segment's tokens: the prefix's, then each branch continuing it."""
@@ -67,8 +90,8 @@ class Segment:
 @dataclass
 class _Plan:
     segments: Sequence[Segment]
-    masks: Sequence[torch.Tensor | None]
-    calls: int = 0
+    calls: Sequence[list[AttentionCall]]
+    layers: int = 0
 
 
 _PLAN: ContextVar[_Plan | None] = ContextVar("fm_audit_packed_plan", default=None)
@@ -86,18 +109,22 @@ def _packed_sdpa(module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor
             f"packed attention called outside a packed pass or with options it does not "
             f"implement ({used or 'batch of several rows'})",
             fix="report the model's architecture to fm-audit's maintainers.")
-    plan.calls += 1
+    plan.layers += 1
     heads, length, dim = query.shape[1:]
     repeats = heads // key.shape[1]
     output = query.new_empty(length, heads, dim)
-    for segment, mask in zip(plan.segments, plan.masks, strict=True):
-        span = slice(segment.start, segment.start + segment.length)
-        keys = key[:, :, span].repeat_interleave(repeats, dim=1)
-        values = value[:, :, span].repeat_interleave(repeats, dim=1)
-        attended = torch.nn.functional.scaled_dot_product_attention(
-            query[:, :, span].contiguous(), keys, values, attn_mask=mask,
-            is_causal=mask is None, scale=scaling)
-        output[span] = attended[0].transpose(0, 1)
+    for segment, calls in zip(plan.segments, plan.calls, strict=True):
+        for call in calls:
+            base = segment.start
+            rows = slice(base + call.queries[0], base + call.queries[1])
+            columns = [slice(base + start, base + end) for start, end in call.keys]
+            keys = torch.cat([key[:, :, c] for c in columns], dim=2)
+            values = torch.cat([value[:, :, c] for c in columns], dim=2)
+            attended = torch.nn.functional.scaled_dot_product_attention(
+                query[:, :, rows].contiguous(), keys.repeat_interleave(repeats, dim=1),
+                values.repeat_interleave(repeats, dim=1), attn_mask=call.mask,
+                is_causal=call.mask is None, scale=scaling)
+            output[rows] = attended[0].transpose(0, 1)
     return output.unsqueeze(0), None
 
 
@@ -120,7 +147,7 @@ def packed_attention(model: Any, segments: Sequence[Segment]) -> Iterator[None]:
         raise PackingUnsupportedError(
             f"packed attention replaces SDPA attention; this model uses "
             f"{config._attn_implementation!r}", fix="load the model with SDPA attention.")
-    plan = _Plan(segments, [segment.mask() for segment in segments])
+    plan = _Plan(segments, [segment.calls() for segment in segments])
     config._attn_implementation = NAME
     token = _PLAN.set(plan)
     try:
@@ -129,7 +156,7 @@ def packed_attention(model: Any, segments: Sequence[Segment]) -> Iterator[None]:
         _PLAN.reset(token)
         config._attn_implementation = "sdpa"
     layers = config.get_text_config(decoder=True).num_hidden_layers
-    if plan.calls != layers:
+    if plan.layers != layers:
         raise PackingUnsupportedError(
-            f"{plan.calls} of the model's {layers} layers attended through packed attention",
+            f"{plan.layers} of the model's {layers} layers attended through packed attention",
             fix="report the model's architecture to fm-audit's maintainers.")

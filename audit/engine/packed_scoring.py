@@ -1,9 +1,10 @@
 """Log-likelihood on packed rows: requests laid end to end with no padding (the CPU path).
 
 Each context becomes one segment: the context once, then every continuation but its last
-token as a branch that sees the whole context (see `packed_attention`). A context whose
-longest continuation would overflow the model's window is instead split into one segment per
-continuation, left-truncated as lm-eval's HF backend truncates it. A pass packs as many
+token as a branch that sees the whole context (see `packed_attention`). A continuation that
+would overflow the model's window with its context instead gets a segment of its own,
+left-truncated as lm-eval's HF backend truncates it. Which of the two a request takes depends
+on that request alone, never on the others of its call. A pass packs as many
 segments as the token budget allows, computes the vocabulary projection once per scored
 position (continuations of one context share the position that scores their first token),
 and the log-softmax in float32.
@@ -74,10 +75,11 @@ class PackedScorer:
         """One (log-likelihood, is-greedy) per pair, in the order given."""
         units: list[_Unit] = []
         for context, conts in group_by_context(pairs).items():
-            if len(context) + max(len(c) for c in conts) - 1 <= self.max_length:
-                units.append(_shared_unit(context, conts))
-            else:
-                units.extend(_truncated_unit(context, c, self.max_length) for c in conts)
+            fitting = [c for c in conts if len(context) + len(c) - 1 <= self.max_length]
+            if fitting:
+                units.append(_shared_unit(context, fitting))
+            units.extend(_truncated_unit(context, c, self.max_length)
+                         for c in conts if len(context) + len(c) - 1 > self.max_length)
         units.sort(key=lambda u: (-len(u.tokens), u.tokens))
         results: dict[Pair, Score] = {}
         limits = (self.runner.settings.token_budget, self.max_scored)

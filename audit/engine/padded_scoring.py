@@ -3,14 +3,18 @@ the GPU path (and the CPU path for models whose attention cannot be packed).
 
 Requests arrive as token lists, split exactly as lm-eval's HF backend splits them. Two paths:
 
-- shared contexts (multiple choice): the contexts of a batch run once, right-padded and with
-  the plain causal mask, keeping their keys and values; the logits at each context's last
+- a request whose context and continuation fit the shared limit (most requests; a context
+  with several continuations is computed once): the contexts of a batch run once,
+  right-padded, keeping their keys and values; the logits at each context's last
   token score every continuation's first token; continuations longer than one token then run
   on a copy of their context's cache, with an attention mask that hides the padding between
   the context and the continuation and position ids that continue the context's own.
-- everything else (a context with one continuation, rolling windows, inputs longer than the
-  model's window): context and continuation in one right-padded pass, as lm-eval does,
-  left-truncated to the model's length.
+- a request longer than that: context and continuation in one right-padded pass, as lm-eval
+  does, left-truncated to the model's length.
+
+Which path a request takes depends on that request alone. Every pass passes an explicit mask of
+its real tokens, so that on a CPU attention can run on each row's real tokens alone (see
+`attention`).
 
 Both compute the vocabulary projection only at the positions that are scored, and the
 log-softmax in float32.
@@ -38,6 +42,12 @@ class Window:
 def _right_pad(rows: list[list[int]], width: int, device: torch.device) -> torch.Tensor:
     return torch.tensor([row + [0] * (width - len(row)) for row in rows], dtype=torch.long,
                         device=device)
+
+
+def _real_token_mask(rows: list[list[int]], width: int, device: torch.device) -> torch.Tensor:
+    """The attention mask of right-padded rows: 1 on each row's real tokens."""
+    return (torch.arange(width, device=device)[None, :]
+            < torch.tensor([len(row) for row in rows], device=device)[:, None]).long()
 
 
 def _score_positions(logits: torch.Tensor, targets: list[Tokens]) -> list[Score]:
@@ -70,11 +80,11 @@ class PaddedScorer:
         shared: list[tuple[Tokens, list[Tokens]]] = []
         single: list[tuple[Tokens, Tokens]] = []
         for context, conts in group_by_context(pairs).items():
-            longest = len(context) + max(len(c) for c in conts)
-            if len(conts) > 1 and longest <= self.window.shared_limit:
-                shared.append((context, conts))
-            else:
-                single.extend((context, c) for c in conts)
+            fitting = [c for c in conts if len(context) + len(c) <= self.window.shared_limit]
+            if fitting:
+                shared.append((context, fitting))
+            single.extend((context, c) for c in conts
+                          if len(context) + len(c) > self.window.shared_limit)
         results: dict[tuple[Tokens, Tokens], Score] = {}
         self._run_single(single, results)
         self._run_shared(shared, results)
@@ -101,7 +111,8 @@ class PaddedScorer:
         keep = torch.zeros_like(ids, dtype=torch.bool)
         for row, (inp, (_, continuation)) in enumerate(zip(inputs, batch, strict=True)):
             keep[row, len(inp) - len(continuation):len(inp)] = True
-        logits, _ = self.runner(ids, keep=keep)
+        logits, _ = self.runner(ids, attention_mask=_real_token_mask(inputs, width, ids.device),
+                                keep=keep)
         return _score_positions(logits, [continuation for _, continuation in batch])
 
     def _run_shared(self, groups: list[tuple[Tokens, list[Tokens]]],
@@ -117,11 +128,13 @@ class PaddedScorer:
                       ) -> list[dict[tuple[Tokens, Tokens], Score]]:
         device = self.runner.device
         width = max(len(context) for context, _ in groups)
-        ids = _right_pad([list(context) for context, _ in groups], width, device)
+        contexts = [list(context) for context, _ in groups]
+        ids = _right_pad(contexts, width, device)
         keep = torch.zeros_like(ids, dtype=torch.bool)
         for row, (context, _) in enumerate(groups):
             keep[row, len(context) - 1] = True
-        logits, cache = self.runner(ids, keep=keep, use_cache=True)
+        logits, cache = self.runner(ids, attention_mask=_real_token_mask(contexts, width, device),
+                                    keep=keep, use_cache=True)
         first = torch.log_softmax(logits.float(), dim=-1)
         first_greedy = first.argmax(dim=-1)
         scored: list[dict[tuple[Tokens, Tokens], Score]] = []

@@ -13,7 +13,9 @@ log = logging.getLogger(__name__)
 # Bump when a change to the engine changes any response for the same model and request (it
 # keys the shared request cache and is recorded in run.json).
 # 2: CPU log-likelihoods from packed passes (float32 attention per request), within 4e-5 of 1.
-NUMERICS_VERSION = "fm-audit-engine-2"
+# 3: CPU matrix products on fixed-shape row tiles, attention per request or per row: a
+#    request's numbers no longer depend on the others of its pass.
+NUMERICS_VERSION = "fm-audit-engine-3"
 CPU_MAX_ROWS = 256
 CPU_TOKEN_BUDGET = 8192
 GPU_MAX_ROWS = 256
@@ -58,3 +60,15 @@ def configure_cpu_threads() -> int:
         torch.set_num_threads(available)
     log.debug("CPU inference uses %d threads", torch.get_num_threads())
     return torch.get_num_threads()
+
+
+def engine_numerics(device: torch.device | str | None) -> str:
+    """What, besides the weights and dtype, decides the engine's numbers on `device`: the
+    numerics version, and on a CPU the intra-op thread count. A matrix library may split a
+    product's reduction differently across another number of threads, so answers computed with
+    one thread count are never taken for another's (on an AMD EPYC with PyTorch's MKL they were
+    measured equal at 1 and 2 threads, but that is a property of the library, not a promise)."""
+    kind = str(device or "cpu").split(":")[0]
+    if kind == "cpu":
+        return f"{NUMERICS_VERSION}/cpu-threads-{torch.get_num_threads()}"
+    return NUMERICS_VERSION
