@@ -179,14 +179,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_gate(args: argparse.Namespace) -> int:
     from audit.policy import evaluate_policy, load_policy
+    from audit.report.summary import screening_banner
 
     folder = _open_runs([args.run], args.reports)[0]
+    banner = screening_banner(folder.read_json("run.json"))
+    if banner:
+        print(banner)
     policy_path = _policy_path(args.policy)
     gate = evaluate_policy(load_policy(policy_path), folder.read_json("results.json"),
                            policy_path)
     print(f"Policy {gate.policy!r} ({policy_path}) on run {folder.run_id}:")
     for verdict in gate.verdicts:
-        print(f"  [{verdict.status.upper():>13}] {verdict.rule}: {verdict.evidence}")
+        print(f"  [{verdict.status.upper():>21}] {verdict.rule}: {verdict.evidence}")
     counts = ", ".join(f"{n} {status}" for status, n in gate.counts().items() if n)
     print(f"Gate {'PASSED' if gate.passed else 'FAILED'} ({counts}).")
     return 0 if gate.passed else 1

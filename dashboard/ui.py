@@ -15,6 +15,7 @@ import streamlit as st
 
 from audit.errors import AuditError
 from audit.report.frames import OVERALL, RunData, concat, find_runs, load_run, run_fingerprint
+from audit.report.summary import screening_banner
 
 REPORTS_ENV = "FM_AUDIT_REPORTS"
 SELECTED_KEY = "fm_audit_selected_runs"
@@ -86,9 +87,12 @@ def select_runs(multiple: bool = True, minimum: int = 1) -> list[RunData]:
                                        format_func=lambda p: by_path[p].label)]
     st.session_state[SELECTED_KEY] = chosen
     selected = [by_path[p] for p in chosen]
-    for run in selected:
+    for position, run in enumerate(selected, 1):
         for problem in run.problems:
             st.sidebar.warning(f"{run.run_id}: {problem}")
+        banner = screening_banner(run.run)
+        if banner:  # composed by fm-audit from the run's profile, no text from the run itself
+            st.warning(f"Selected run {position} of {len(selected)}: {banner}")
     if len(selected) < minimum:
         st.info(f"Choose at least {minimum} run(s) in the sidebar.")
         st.stop()

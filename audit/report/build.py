@@ -41,7 +41,7 @@ from audit.report.model import (
     RunReport,
 )
 from audit.report.runfolder import RunFolder
-from audit.report.summary import format_value, interval_text, quantity
+from audit.report.summary import format_value, interval_text, quantity, screening_banner
 
 log = logging.getLogger(__name__)
 
@@ -303,8 +303,8 @@ def _policy_clause(area: str, gate: GateResult | None) -> tuple[str, Light]:
     if not verdicts:
         return ("No policy rule covers this area." if gate else "No policy was applied."), "grey"
     counts = {status: sum(v.status == status for v in verdicts)
-              for status in ("pass", "fail", "warn", "not evaluated")}
-    evaluated = len(verdicts) - counts["not evaluated"]
+              for status in ("pass", "fail", "warn", "not evaluated", "insufficient evidence")}
+    evaluated = len(verdicts) - counts["not evaluated"] - counts["insufficient evidence"]
     parts = [f"{counts['pass']} of {evaluated} checks pass"] if evaluated else []
     failing = sorted({v.rule for v in verdicts if v.status == "fail"})
     if failing:
@@ -313,6 +313,9 @@ def _policy_clause(area: str, gate: GateResult | None) -> tuple[str, Light]:
         parts.append(f"{counts['warn']} warning(s)")
     if counts["not evaluated"]:
         parts.append(f"{counts['not evaluated']} rule(s) not evaluated (metric not in this run)")
+    if counts["insufficient evidence"]:
+        parts.append(f"{counts['insufficient evidence']} check(s) with insufficient evidence "
+                     "(not passed)")
     text = "Policy: " + "; ".join(parts)
     return text + ".", worst([v.light for v in verdicts])
 
@@ -548,7 +551,7 @@ def build_run_report(folder: RunFolder, policy: Policy | None = None,
         scorecard=[r for r in rows if not r.group], areas=areas, languages=languages,
         energy=energy, gate=gate, model_card=model_card(run, results, rows, found, energy),
         reproducibility=reproducibility(folder, run), rerun_command=rerun_command(run),
-        crosswalk=crosswalk(areas, found, gate, energy))
+        crosswalk=crosswalk(areas, found, gate, energy), screening=screening_banner(run))
 
 
 def comparison_charts(deltas: list[MetricDelta]) -> list[Chart]:

@@ -271,6 +271,8 @@ def _summary(report: Report) -> str:
                        else ' <span class="badge fail">gate failed</span>')
         parts.append(f"<h3>{e(run.model_uri)} <span class='meta'>(run {e(run.run_id)}, "
                      f"{e(run.status)})</span>{verdict}</h3>")
+        if run.screening:
+            parts.append(f'<p class="finding"><b>{e(run.screening)}</b></p>')
         for finding in run.findings:
             parts.append(f'<div class="finding">{light(finding.light)} '
                          f'<b><a href="#{prefix}{e(finding.anchor)}">{e(finding.title)}</a>'
