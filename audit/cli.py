@@ -155,9 +155,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE, compare_runs, deltas_frame
+    from audit.report.compare import (
+        MIN_ITEMS_FOR_SIGNIFICANCE,
+        MULTIPLICITY,
+        compare_runs,
+        deltas_frame,
+        same_runs,
+    )
 
     folders = _open_runs(args.runs, args.reports)
+    for warning in same_runs(folders):
+        print(f"Warning: {warning}.", file=sys.stderr)
     frame = deltas_frame(compare_runs(folders, args.baseline,
                                       _split_suites(args.suites)))
     if args.significant and not frame.empty:
@@ -168,10 +176,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         print(frame.to_json(orient="records", indent=2))
     else:
         columns = ["run_b", "suite", "metric", "group", "value_a", "value_b", "delta",
-                   "ci_low", "ci_high", "n_pairs", "significant", "too_few_items"]
-        print(f"Baseline: {folders[args.baseline].run_id}; delta = run - baseline, "
-              "95% CI by paired bootstrap on shared items; significant needs the CI to exclude "
-              f"0 and at least {MIN_ITEMS_FOR_SIGNIFICANCE} items")
+                   "ci_low", "ci_high", "n_pairs", "p_adjusted", "significant", "too_few_items"]
+        print(f"Baseline: {folders[args.baseline].run_id}; delta = run - baseline on the "
+              "items both runs scored (n_pairs per group); significant needs at least "
+              f"{MIN_ITEMS_FOR_SIGNIFICANCE} paired items and a p-value below 0.05 after "
+              f"{MULTIPLICITY}'s correction over all {len(frame)} comparisons")
         print(frame[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}")
               if not frame.empty else "No metric in common.")
     return 0

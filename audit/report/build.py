@@ -574,7 +574,7 @@ def comparison_charts(deltas: list[MetricDelta]) -> list[Chart]:
                       n=d.n_pairs, light=_delta_light(d)) for d in members],
             references=[(0.0, "no difference")],
             caption="Differences in percentage points on the items both runs answered; "
-                    "whiskers are paired-bootstrap 95% intervals."))
+                    "whiskers are paired 95% intervals."))
         if len(charts) >= 2 * MAX_GROUP_CHARTS:
             break
     return charts

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE, MetricDelta
+from audit.report.compare import SIGNIFICANCE_RULE, MetricDelta
 from audit.report.model import (
     AreaSection,
     CardSection,
@@ -221,9 +221,8 @@ def _comparison(comparison: Comparison) -> str:
     rows = [_delta_row(d) for d in comparison.deltas]
     return ('<h2 id="comparison">Comparison between runs</h2>'
             f"<p>Baseline: <b>{e(comparison.baseline)}</b>. Each row is the other run minus "
-            "the baseline on the items both answered, with a paired-bootstrap 95% interval; "
-            "'significant' means the interval excludes zero (green: better, red: worse) and "
-            f"the difference rests on at least {MIN_ITEMS_FOR_SIGNIFICANCE} items.</p>"
+            "the baseline on the items both answered, with a paired 95% interval; "
+            f"{e(SIGNIFICANCE_RULE)} (green: better, red: worse).</p>"
             + "".join(_figure(c) for c in comparison.charts)
             + _table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value", "Difference",
                       "95% CI", "Pairs", "", "Method"], rows, {4, 5, 6, 7, 8}))
