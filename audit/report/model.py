@@ -44,6 +44,7 @@ class MetricRow:
     limits: str = ""
     light: Light = "grey"
     verdict: str = ""
+    headline: bool = False
 
 
 @dataclass

@@ -9,10 +9,14 @@ from audit.report.runfolder import RunFolder
 
 
 def format_value(value: float | None, unit: str) -> str:
+    """A value in its unit: proportions as percentages, differences of proportions in
+    percentage points, anything else with three significant figures."""
     if value is None:
         return "n/a"
     if unit == "proportion":
         return f"{100 * value:.1f}%"
+    if unit == "proportion points":
+        return f"{100 * value:+.1f} pts"
     return f"{value:.3g}"
 
 
