@@ -22,7 +22,8 @@ HOW_TO_READ = [
     "Traffic lights compare a result with the deployment policy named at the top: green, the "
     "result meets the policy even at the unfavourable end of its interval; amber, it meets the "
     "policy on its estimate but the interval reaches the other side (or a warning rule "
-    "failed); red, it fails a blocking rule; grey, no rule covers it or it was not measured.",
+    "failed); red, it fails a blocking rule; grey, no rule covers it, it was not measured, or "
+    "its evidence is insufficient to decide (which fails the gate for a blocking rule).",
     "\"Better\" says which direction is good for each metric: higher (accuracy, refusal of "
     "harmful requests), lower (over-refusal, cost) or a target (e.g. 50% in a paired bias "
     "test, where either direction away from it shows a preference).",
