@@ -18,7 +18,10 @@ the rule sets its own `min_n`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from audit.metrics import MetricResult
 
 Grade = Literal["decision-grade", "screening", "insufficient"]
 DECISION_GRADE: Grade = "decision-grade"
@@ -59,7 +62,13 @@ def screening_config(config: dict[str, Any]) -> bool:
     return screening_run(config.get("profile"), config.get("limit"))
 
 
-def with_grade(metric: dict[str, Any], unit: str, screening: bool) -> dict[str, Any]:
-    """A results.json metric record with its `evidence` grade added."""
-    return {**metric, "evidence": grade(metric["n"], metric["ci_low"], metric["ci_high"],
-                                        metric["value"], unit, screening)}
+def graded(metrics: list[MetricResult], units: dict[str, str], screening: bool
+           ) -> list[dict[str, Any]]:
+    """results.json metric records, each with its `evidence` grade (`units`: metric -> unit)."""
+    records = []
+    for metric in metrics:
+        record = metric.to_dict()
+        record["evidence"] = grade(record["n"], record["ci_low"], record["ci_high"],
+                                   record["value"], units.get(metric.metric, ""), screening)
+        records.append(record)
+    return records
