@@ -15,6 +15,7 @@ from scipy import stats as scipy_stats
 
 from audit.judges.correction import corrected_rate
 from audit.judges.validation import JudgeErrors
+from audit.report.compare import paired_mean_difference
 from audit.stats import (
     BOOTSTRAP_MIN_N,
     clopper_pearson_interval,
@@ -137,4 +138,20 @@ def test_judge_corrected_rate_coverage(n: int, truth: float) -> None:
             estimate = corrected_rate(labelled(key[0], n), errors)
             cache[key] = (estimate.ci_low, estimate.ci_high)
         hits += covers(*cache[key], truth)
+    assert hits / trials >= MIN_COVERAGE
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("truth", TRUTHS)
+def test_paired_difference_coverage(n: int, truth: float) -> None:
+    # compare's paired interval: items move wrong -> right with probability truth + q and
+    # right -> wrong with probability q (q = 0.1, less near 1), so the mean change is truth.
+    rng = np.random.default_rng(23)
+    q = min(0.1, (1 - truth) / 2)
+    trials, hits = 2000, 0
+    for _ in range(trials):
+        u = rng.random(n)
+        after = np.where(u < truth + q, 1.0, np.where(u < truth + 2 * q, -1.0, 0.0))
+        _, low, high, _ = paired_mean_difference(np.zeros(n), after)
+        hits += covers(low, high, truth)
     assert hits / trials >= MIN_COVERAGE
