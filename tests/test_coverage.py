@@ -148,7 +148,7 @@ def test_paired_difference_coverage(n: int, truth: float) -> None:
     # right -> wrong with probability q (q = 0.1, less near 1), so the mean change is truth.
     rng = np.random.default_rng(23)
     q = min(0.1, (1 - truth) / 2)
-    trials, hits = 2000, 0
+    trials, hits = 1000, 0
     for _ in range(trials):
         u = rng.random(n)
         after = np.where(u < truth + q, 1.0, np.where(u < truth + 2 * q, -1.0, 0.0))
