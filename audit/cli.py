@@ -160,12 +160,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         MULTIPLICITY,
         compare_runs,
         deltas_frame,
-        same_runs,
     )
 
     folders = _open_runs(args.runs, args.reports)
-    for warning in same_runs(folders):
-        print(f"Warning: {warning}.", file=sys.stderr)
     frame = deltas_frame(compare_runs(folders, args.baseline,
                                       _split_suites(args.suites)))
     if args.significant and not frame.empty:
