@@ -103,3 +103,30 @@ def test_bootstrap_is_deterministic() -> None:
 def test_empty_input_gives_nan_not_a_crash() -> None:
     estimate = estimate_mean([])
     assert estimate.n == 0 and estimate.value != estimate.value
+
+
+def test_estimates_carry_their_value_n_and_stderr() -> None:
+    # Known values: mean 2, stderr s / sqrt(n) = 1 / sqrt(3); a single value is its own mean.
+    t = estimate_mean([1.0, 2.0, 3.0])
+    assert (t.value, t.n) == (2.0, 3) and t.stderr == pytest.approx(1 / 3**0.5)
+    assert estimate_mean([5.0]).value == 5.0 and estimate_mean([5.0]).n == 1
+    assert estimate_mean([2.5, 2.5]).value == 2.5
+    share = estimate_mean([1, 0, 1, 1])
+    assert share.value == 0.75 and share.stderr == pytest.approx(0.25)
+    assert estimate_mean([0.0, 0.5], unit_interval=True).ci_method == BOUNDED_MEAN
+    assert estimate_mean([0.0, 0.5], unit_interval=True).value == 0.25
+    assert estimate_statistic(np.mean, np.array([5.0])).value == 5.0
+    boot = estimate_statistic(np.mean, np.arange(40, dtype=float))
+    assert boot.value == 19.5 and boot.n == 40
+    # The bootstrap standard error of a mean is close to s * sqrt((n-1)/n) / sqrt(n).
+    expected = np.std(np.arange(40), ddof=0) / 40**0.5
+    assert boot.stderr == pytest.approx(expected, rel=0.06)
+
+
+def test_bootstrap_starts_at_exactly_its_minimum() -> None:
+    from audit.stats import BOOTSTRAP_MIN_N
+
+    at_minimum = estimate_statistic(np.mean, np.arange(BOOTSTRAP_MIN_N, dtype=float))
+    assert at_minimum.ci_method == BOOTSTRAP and at_minimum.ci_low < at_minimum.ci_high
+    below = estimate_statistic(np.mean, np.arange(BOOTSTRAP_MIN_N - 1, dtype=float))
+    assert below.ci_method == NONE_TOO_FEW
