@@ -79,3 +79,39 @@ def test_judge_no_better_than_chance_gives_the_whole_range() -> None:
     coin = JudgeErrors(ones_then_zeros(3, 6), ones_then_zeros(3, 6), ("eng",))
     estimate = corrected_rate(ones_then_zeros(2, 10), coin)
     assert estimate.value != estimate.value or (estimate.ci_low, estimate.ci_high) == (0.0, 1.0)
+
+
+def test_interval_reaching_a_chance_judge_is_the_whole_range() -> None:
+    # Se 4/6 and Sp 4/6 (sum 1.33 > 1, so a point value exists), but their 98.3% intervals
+    # reach Se + Sp <= 1: the data cannot bound the true rate.
+    errors = JudgeErrors(ones_then_zeros(4, 6), ones_then_zeros(4, 6), ("eng",))
+    estimate = corrected_rate(ones_then_zeros(2, 10), errors)
+    assert estimate.value == 0.0 and (estimate.ci_low, estimate.ci_high) == (0.0, 1.0)
+
+
+def test_complement_mirrors_an_interval_away_from_zero() -> None:
+    errors = JudgeErrors(ones_then_zeros(36, 40), ones_then_zeros(38, 40), ("eng",))
+    refusal = corrected_rate(ones_then_zeros(40, 100), errors)
+    compliance = corrected_rate(ones_then_zeros(40, 100), errors, of_refusal=False)
+    assert refusal.ci_low > 0.05
+    assert compliance.ci_low == pytest.approx(1 - refusal.ci_high)
+    assert compliance.ci_high == pytest.approx(1 - refusal.ci_low)
+
+
+def test_perfect_judge_floor_binds_when_the_corners_sit_above_it() -> None:
+    # Se 60/100, Sp 100/100, 80 of 100 judged refusals: every corner is above 0.9, so the
+    # lower end is the perfect judge's exact lower end for 80 of 100.
+    errors = JudgeErrors(ones_then_zeros(60, 100), np.ones(100), ("eng",))
+    estimate = corrected_rate(ones_then_zeros(80, 100), errors)
+    assert estimate.n == 100 and estimate.value == 1.0
+    assert estimate.ci_low == pytest.approx(exact(80, 100, 0.05)[0])
+
+
+def test_nothing_to_correct_gives_no_interval() -> None:
+    errors = JudgeErrors(np.ones(5), np.ones(5), ("eng",))
+    empty = corrected_rate([], errors)
+    assert empty.n == 0 and empty.ci_low is None and empty.value != empty.value
+    unlabelled = corrected_rate([1.0, 0.0], JudgeErrors(np.ones(5), np.array([]), ("eng",)))
+    assert unlabelled.n == 2 and unlabelled.ci_low is None
+    one_label = corrected_rate([1.0, 0.0], JudgeErrors(np.ones(5), np.ones(1), ("eng",)))
+    assert one_label.ci_low is not None
