@@ -26,7 +26,7 @@ PIP := $(BIN)/python -m pip install --quiet --no-compile
 # The browser tests (dashboard) and PDF export drive Debian's Chromium; never a downloaded one.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install audit test lint dashboard bench clean vllm-env
+.PHONY: install audit test lint dashboard bench clean vllm-env mutate
 
 install: $(TESTING) $(CHROMIUM)
 
@@ -67,6 +67,13 @@ audit: $(RUNTIME)
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Mutation testing of stats, the judge correction, policy and compare (minutes to hours; on
+# demand, not part of `make test`). Configured in pyproject.toml [tool.mutmut].
+mutate: $(TESTING)
+	$(PIP) -c constraints.txt -e ".[mutate]"
+	$(BIN)/mutmut run || true
+	$(BIN)/mutmut results
 
 lint: install
 	$(BIN)/ruff check .

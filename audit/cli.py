@@ -184,7 +184,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from audit.errors import IntegrityError
-    from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE, compare_runs, deltas_frame
+    from audit.report.compare import (
+        MIN_ITEMS_FOR_SIGNIFICANCE,
+        MULTIPLICITY,
+        compare_runs,
+        deltas_frame,
+    )
 
     folders = _open_runs(args.runs, args.reports)
     altered = [ev.run_id for ev in _warn_unverified(folders) if ev.state != "incomplete"]
@@ -203,10 +208,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         print(frame.to_json(orient="records", indent=2))
     else:
         columns = ["run_b", "suite", "metric", "group", "value_a", "value_b", "delta",
-                   "ci_low", "ci_high", "n_pairs", "significant", "too_few_items"]
-        print(f"Baseline: {folders[args.baseline].run_id}; delta = run - baseline, "
-              "95% CI by paired bootstrap on shared items; significant needs the CI to exclude "
-              f"0 and at least {MIN_ITEMS_FOR_SIGNIFICANCE} items")
+                   "ci_low", "ci_high", "n_pairs", "p_adjusted", "significant", "too_few_items"]
+        print(f"Baseline: {folders[args.baseline].run_id}; delta = run - baseline on the "
+              "items both runs scored (n_pairs per group); significant needs at least "
+              f"{MIN_ITEMS_FOR_SIGNIFICANCE} paired items and a p-value below 0.05 after "
+              f"{MULTIPLICITY}'s correction over all {len(frame)} comparisons")
         print(frame[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}")
               if not frame.empty else "No metric in common.")
     return 0
@@ -214,15 +220,19 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_gate(args: argparse.Namespace) -> int:
     from audit.policy import evaluate_policy, load_policy
+    from audit.report.summary import screening_banner
 
     folder = _open_runs([args.run], args.reports)[0]
     unverified = _warn_unverified([folder])
+    banner = screening_banner(folder.read_json("run.json"))
+    if banner:
+        print(banner)
     policy_path = _policy_path(args.policy)
     gate = evaluate_policy(load_policy(policy_path), folder.read_json("results.json"),
                            policy_path)
     print(f"Policy {gate.policy!r} ({policy_path}) on run {folder.run_id}:")
     for verdict in gate.verdicts:
-        print(f"  [{verdict.status.upper():>13}] {verdict.rule}: {verdict.evidence}")
+        print(f"  [{verdict.status.upper():>21}] {verdict.rule}: {verdict.evidence}")
     counts = ", ".join(f"{n} {status}" for status, n in gate.counts().items() if n)
     if unverified:
         print(f"Gate FAILED: the run folder is not verified evidence ({counts}; "

@@ -29,6 +29,7 @@ class MetricInfo:
     family: str = "accuracy"
     implementation: str = ""
     limits: str = ""
+    headline: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

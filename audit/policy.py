@@ -9,7 +9,12 @@ Two kinds of rule:
   percentage points for a proportion) behind the reference language on a metric.
 
 `evidence: point` judges the point estimate; `evidence: interval` asks the whole 95% CI to
-satisfy the rule (stricter, for decisions that must hold despite sampling noise). A rule whose
+satisfy the rule (stricter, for decisions that must hold despite sampling noise). Every value a
+rule judges needs at least `min_n` items (default `audit.evidence.POLICY_MIN_N`) and a 95%
+interval; otherwise the verdict is "insufficient evidence", never a pass, and a blocking rule
+with insufficient evidence fails the gate. A language gap's upper bound combines the two
+languages' own 95% intervals (square-and-add, Newcombe 1998 / Zou and Donner 2008), so it is
+never narrower than the data allow and follows the metric's direction. A rule whose
 metric is not in the run is "not evaluated", never a pass; with `on_missing: fail` (the
 default) such a blocking rule also fails the gate, because a deployment gate must not open for
 lack of evidence.
@@ -26,10 +31,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from audit.evidence import POLICY_MIN_N
 from audit.report.compare import group_label
 from audit.report.model import AREAS, GateResult, Light, RuleVerdict
 from audit.report.summary import format_value, interval_text
-from audit.stats import Z95
 from audit.yamlfile import load_model_file
 
 OPERATORS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
@@ -59,6 +64,8 @@ class Rule(BaseModel):
     key: str = "language"
     reference: str = "eng"
     max_gap: float | None = Field(default=None, ge=0)
+    min_n: int = Field(default=POLICY_MIN_N, ge=1,
+                       description="fewest items per judged value; fewer is insufficient evidence")
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> Rule:
@@ -96,6 +103,40 @@ def load_policy(path: Path) -> Policy:
 
 def _points(value: float, unit: str) -> str:
     return f"{100 * value:.1f} points" if unit == "proportion" else f"{value:.3g}"
+
+
+def _signed_points(value: float, unit: str) -> str:
+    return f"{100 * value:+.1f} points" if unit == "proportion" else f"{value:+.3g}"
+
+
+def _shortfall(rule: Rule, entries: list[dict[str, Any]]) -> str:
+    """Why `entries` cannot decide `rule` ('' when they can): too few items or no interval."""
+    for entry in entries:
+        label = group_label(entry["group"])
+        if entry["n"] < rule.min_n:
+            return f"{label} has n={entry['n']}; the rule needs n >= {rule.min_n}"
+        if not (_known(entry["ci_low"]) and _known(entry["ci_high"])):
+            return f"{label} has no 95% interval (n={entry['n']}, {entry['ci_method']})"
+    return ""
+
+
+def _insufficient(rule: Rule, evidence: str, suite: str, family: str, metric: str,
+                  group: dict[str, str]) -> RuleVerdict:
+    return RuleVerdict(rule=rule.id, description=rule.description,
+                       status="insufficient evidence", light="grey",
+                       evidence=f"{evidence}; insufficient evidence, not passed",
+                       severity=rule.severity, area=family, suite=suite, metric=metric,
+                       group=dict(group))
+
+
+def gap_upper_bound(reference: dict[str, Any], entry: dict[str, Any], higher_is_better: bool
+                    ) -> float:
+    """Upper 95% bound of how far `entry` falls behind `reference` (positive = behind), from
+    the two values' own 95% intervals by square-and-add (MOVER, Zou and Donner 2008)."""
+    ahead, behind = (reference, entry) if higher_is_better else (entry, reference)
+    gap = ahead["value"] - behind["value"]
+    return gap + math.hypot(ahead["ci_high"] - ahead["value"],
+                            behind["value"] - behind["ci_low"])
 
 
 def _suites(rule: Rule, results: dict[str, Any]) -> list[str]:
@@ -157,6 +198,12 @@ def evaluate_threshold(rule: Rule, results: dict[str, Any]) -> list[RuleVerdict]
                 continue
             unit = info.get(entry["metric"], {}).get("unit", "")
             value, low, high = entry["value"], entry["ci_low"], entry["ci_high"]
+            shortfall = _shortfall(rule, [entry])
+            if shortfall:
+                verdicts.append(_insufficient(
+                    rule, f"{suite} {entry['metric']} = {format_value(value, unit)}: {shortfall}",
+                    suite, results["suites"][suite]["family"], entry["metric"], entry["group"]))
+                continue
             # The interval satisfies the rule when its worst end does.
             worst = low if rule.op in (">=", ">") else high
             interval_ok = compare(worst, rule.threshold) if _known(worst) else None
@@ -202,18 +249,21 @@ def evaluate_gap(rule: Rule, results: dict[str, Any]) -> list[RuleVerdict]:
             sign = 1.0 if better == "higher" else -1.0
             for value_key, entry in sorted(by_value.items()):
                 gap = sign * (reference["value"] - entry["value"])
-                se_ref, se = reference.get("stderr"), entry.get("stderr")
-                high = gap + Z95 * math.hypot(se_ref, se) if _known(se_ref) and _known(se) \
-                    else None
-                status, light = _judge(gap <= rule.max_gap,
-                                       None if high is None else high <= rule.max_gap, rule)
                 behind = "behind" if gap > 0 else "ahead of"
-                ci = (f" (upper 95% bound {_points(high, unit)}, unpaired, from the two "
-                      "standard errors)" if high is not None else "")
-                evidence = (f"{suite} {metric}: {rule.key}={value_key} "
-                            f"{format_value(entry['value'], unit)}"
-                            f" vs {rule.reference} {format_value(reference['value'], unit)}: "
-                            f"{_points(abs(gap), unit)} {behind} {rule.reference}{ci}; "
+                said = (f"{suite} {metric}: {rule.key}={value_key} "
+                        f"{format_value(entry['value'], unit)}"
+                        f" vs {rule.reference} {format_value(reference['value'], unit)}: "
+                        f"{_points(abs(gap), unit)} {behind} {rule.reference}")
+                shortfall = _shortfall(rule, [reference, entry])
+                if shortfall:
+                    verdicts.append(_insufficient(rule, f"{said}; {shortfall}", suite,
+                                                  results["suites"][suite]["family"], metric,
+                                                  entry["group"]))
+                    continue
+                high = gap_upper_bound(reference, entry, better == "higher")
+                status, light = _judge(gap <= rule.max_gap, high <= rule.max_gap, rule)
+                evidence = (f"{said} (upper 95% bound of the shortfall "
+                            f"{_signed_points(high, unit)}, from the two 95% intervals); "
                             f"rule: at most {_points(rule.max_gap, unit)} behind")
                 verdicts.append(RuleVerdict(rule=rule.id, description=rule.description,
                                             status=status, light=light, evidence=evidence,

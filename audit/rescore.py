@@ -18,6 +18,7 @@ from typing import Any
 
 from audit import __version__
 from audit.errors import DatasetError, SuiteError
+from audit.evidence import graded, screening_config
 from audit.integrity import sha256_file
 from audit.report.compare import group_label
 from audit.report.runfolder import SCHEMA_VERSION, RunFolder
@@ -35,10 +36,10 @@ def _changed(old: float | None, new: float | None) -> bool:
     return not math.isclose(old, new, rel_tol=0, abs_tol=TOLERANCE)
 
 
-def rescore_suite(name: str, entry: dict[str, Any], records: list[dict[str, Any]]
-                  ) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
-    """A suite's new results entry, its rescored sample records, and how many items' scores
-    changed."""
+def rescore_suite(name: str, entry: dict[str, Any], records: list[dict[str, Any]],
+                  screening: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
+    """A suite's new results entry (evidence graded as a `screening` run's when it is one), its
+    rescored sample records, and how many items' scores changed."""
     factories = available()
     if name not in factories:
         raise SuiteError(f"suite {name} of this run is not installed here, so it cannot be "
@@ -60,7 +61,8 @@ def rescore_suite(name: str, entry: dict[str, Any], records: list[dict[str, Any]
     new_entry = dict(entry, family=spec.family, description=spec.description,
                      limits=spec.limits,
                      metric_info={k: v.to_dict() for k, v in spec.metric_info().items()},
-                     metrics=[m.to_dict() for m in metrics])
+                     metrics=graded(metrics, {k: m.unit for k, m in spec.metrics.items()},
+                                    screening))
     changed_items = sum(old != s.scores for old, s in zip(before, samples, strict=True))
     return new_entry, [s.to_dict(name) for s in samples], changed_items
 
@@ -108,7 +110,8 @@ def _rescore_into(target: RunFolder, folder: RunFolder, run: dict[str, Any],
     changed_items = 0
     for name, entry in old["suites"].items():
         log.info("Rescoring %s (%d samples)", name, len(records.get(name, [])))
-        new_entry, new_records, changed = rescore_suite(name, entry, records.get(name, []))
+        new_entry, new_records, changed = rescore_suite(name, entry, records.get(name, []),
+                                                        screening_config(run["config"]))
         new["suites"][name] = new_entry
         samples.extend(new_records)
         changed_items += changed

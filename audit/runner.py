@@ -24,6 +24,7 @@ from audit.energy import ACCURACY_NOTE, track_energy
 from audit.engine import FastLM
 from audit.environment import describe_environment
 from audit.errors import AuditError, DatasetError, RunFolderError, UnsupportedRequest
+from audit.evidence import graded, screening_run
 from audit.execution import RequestCache, execute
 from audit.models.base import LoadedModel
 from audit.registry import load_model
@@ -122,7 +123,8 @@ def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reque
         "skipped": suite.skipped(),
         "selection": suite.selection(),
         "metric_info": {k: v.to_dict() for k, v in spec.metric_info().items()},
-        "metrics": [m.to_dict() for m in metrics],
+        "metrics": graded(metrics, {name: m.unit for name, m in spec.metrics.items()},
+                          screening_run(config.profile, config.limit)),
     }
     energy = meter.record(stats.n_requests, stats.n_tokens or None, correct)
     energy["n_executed"] = stats.n_executed

@@ -1,8 +1,22 @@
 """Uncertainty for every reported number: standard errors and 95% confidence intervals.
 
-Binary outcomes (accuracy, refusal) get the Wilson score interval, which stays inside [0, 1] and
-behaves at small n; other means and derived statistics get a seeded percentile bootstrap, so the
-same data always gives the same interval.
+Each kind of number gets an interval whose coverage stays near or above 95% at small n and at
+the boundaries (tests/test_coverage.py simulates it):
+
+- a share of 0/1 outcomes (accuracy, refusal): the Clopper-Pearson exact interval, which never
+  covers less than 95% and is never zero-width (0 of n gives [0, 1 - 0.025^(1/n)]);
+- a mean of values of a quantity bounded to [0, 1] (a per-item probability, declared with
+  unit "proportion") that are not all 0/1: the same Beta quantiles on the fractional sum
+  (conservative, because a variable in [0, 1] with a given mean varies at most as much as a
+  0/1 one);
+- any other mean: the Student-t interval;
+- a derived statistic (ratio, bias score, gap): a seeded bootstrap over items with the
+  expanded-percentile correction for small samples (Hesterberg 2015), given only from
+  `BOOTSTRAP_MIN_N` items on.
+
+Where the data cannot support an interval (too few items, or every value or resample equal
+for a quantity that is not a 0/1 share) no interval is given (`ci_low`/`ci_high` None) and the
+method says why; an interval is never collapsed to zero width.
 """
 
 from __future__ import annotations
@@ -12,10 +26,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 Z95 = 1.959963984540054
 BOOTSTRAP_ITERATIONS = 2000
 BOOTSTRAP_SEED = 20251123
+# Below this many items a bootstrap interval covers far less than 95% (with 5 items a mean's
+# resamples never leave [min, max], which misses the true mean 2 x 0.5^5 = 6% of the time
+# before any other error), so no bootstrap interval is given.
+BOOTSTRAP_MIN_N = 10
+
+CLOPPER_PEARSON = "clopper-pearson"
+BOUNDED_MEAN = "clopper-pearson on the sum of values in [0, 1]"
+STUDENT_T = "student-t"
+BOOTSTRAP = "bootstrap (expanded percentile)"
+NONE_EMPTY = "none: no items"
+NONE_NO_SPREAD = "none: every value is the same, so the data give no spread to bound"
+NONE_TOO_FEW = f"none: fewer than {BOOTSTRAP_MIN_N} items for a bootstrap"
+NONE_CONSTANT_RESAMPLES = "none: every bootstrap resample gave the same value"
 
 
 @dataclass(frozen=True)
@@ -38,66 +66,82 @@ def stderr_of_mean(values: Sequence[float]) -> float | None:
     return float(np.std(np.asarray(values, dtype=float), ddof=1) / math.sqrt(n))
 
 
-def wilson_interval(successes: float, n: int) -> tuple[float, float]:
-    """95% Wilson score interval for a proportion."""
+def clopper_pearson_interval(successes: float, n: int, alpha: float = 0.05
+                             ) -> tuple[float, float]:
+    """Exact 1 - alpha (default 95%) interval for a share of `successes` in `n` trials (Beta
+    quantiles). A fractional `successes` (the sum of values in [0, 1]) gives the bounded-mean
+    interval. The lower end is exactly 0 at 0 successes and the upper exactly 1 at n.
+    """
     if n == 0:
         return (math.nan, math.nan)
-    p = successes / n
-    denom = 1 + Z95**2 / n
-    centre = (p + Z95**2 / (2 * n)) / denom
-    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    low = 0.0 if successes <= 0 else float(
+        scipy_stats.beta.ppf(alpha / 2, successes, n - successes + 1))
+    high = 1.0 if successes >= n else float(
+        scipy_stats.beta.ppf(1 - alpha / 2, successes + 1, n - successes))
+    return (low, high)
+
+
+def student_t_interval(values: np.ndarray) -> tuple[float, float] | None:
+    """95% Student-t interval for a mean; None with fewer than 2 values or no spread."""
+    n = len(values)
+    stderr = stderr_of_mean(values)
+    if stderr is None or stderr == 0:
+        return None
+    half = float(scipy_stats.t.ppf(0.975, n - 1)) * stderr
+    mean = float(values.mean())
+    return (mean - half, mean + half)
 
 
 def is_binary(values: Sequence[float]) -> bool:
+    """True when every value is 0 or 1 (a share)."""
     return all(v in (0, 1) for v in values)
 
 
-def bootstrap_interval(statistic: Callable[[np.ndarray], float], data: np.ndarray,
-                       iterations: int = BOOTSTRAP_ITERATIONS, seed: int = BOOTSTRAP_SEED
-                       ) -> tuple[float, float]:
-    """Percentile bootstrap 95% interval of `statistic` over rows of `data` (seeded)."""
-    n = len(data)
-    if n == 0:
-        return (math.nan, math.nan)
-    rng = np.random.default_rng(seed)
-    draws = np.empty(iterations)
-    for i in range(iterations):
-        draws[i] = statistic(data[rng.integers(0, n, n)])
-    finite = draws[np.isfinite(draws)]
-    if len(finite) == 0:
-        return (math.nan, math.nan)
-    return (float(np.percentile(finite, 2.5)), float(np.percentile(finite, 97.5)))
-
-
-def estimate_mean(values: Sequence[float]) -> Estimate:
-    """Mean with stderr and a 95% CI: Wilson for 0/1 outcomes, bootstrap otherwise."""
+def estimate_mean(values: Sequence[float], unit_interval: bool = False) -> Estimate:
+    """Mean with stderr and a 95% CI: Clopper-Pearson for 0/1 outcomes, and for values of a
+    quantity bounded to [0, 1] by definition (`unit_interval`, e.g. a per-item probability);
+    Student-t otherwise (no interval when such values have no spread)."""
     n = len(values)
     if n == 0:
-        return Estimate(math.nan, 0, None, None, None, "none")
+        return Estimate(math.nan, 0, None, None, None, NONE_EMPTY)
     array = np.asarray(values, dtype=float)
     mean = float(array.mean())
-    if is_binary(values):
-        low, high = wilson_interval(float(array.sum()), n)
-        return Estimate(mean, n, stderr_of_mean(values), low, high, "wilson")
-    low, high = bootstrap_interval(np.mean, array)
-    return Estimate(mean, n, stderr_of_mean(values), low, high, "bootstrap-percentile")
+    stderr = stderr_of_mean(values)
+    if is_binary(values) or (unit_interval and array.min() >= 0 and array.max() <= 1):
+        low, high = clopper_pearson_interval(float(array.sum()), n)
+        return Estimate(mean, n, stderr, low, high,
+                        CLOPPER_PEARSON if is_binary(values) else BOUNDED_MEAN)
+    interval = student_t_interval(array)
+    if interval is None:
+        return Estimate(mean, n, stderr, None, None, NONE_NO_SPREAD)
+    return Estimate(mean, n, stderr, interval[0], interval[1], STUDENT_T)
+
+
+def expanded_tail(n: int) -> float:
+    """The bootstrap tail probability that makes a percentile interval as wide as a t-interval
+    at n items: Phi(-sqrt(n / (n-1)) * t_{0.975, n-1}) (Hesterberg 2015), 0.025 as n grows."""
+    return float(scipy_stats.norm.cdf(-math.sqrt(n / (n - 1))
+                                      * scipy_stats.t.ppf(0.975, n - 1)))
 
 
 def estimate_statistic(statistic: Callable[[np.ndarray], float], data: np.ndarray) -> Estimate:
-    """A derived statistic over per-item rows (e.g. a bias score), with a bootstrap CI.
+    """A derived statistic over per-item rows (e.g. a bias score), with a seeded bootstrap CI.
 
-    The standard error is the bootstrap standard deviation of the statistic.
+    The standard error is the bootstrap standard deviation; the interval the expanded
+    percentile one. No interval below `BOOTSTRAP_MIN_N` items or when every resample agrees.
     """
     n = len(data)
     if n == 0:
-        return Estimate(math.nan, 0, None, None, None, "none")
+        return Estimate(math.nan, 0, None, None, None, NONE_EMPTY)
     value = float(statistic(data))
+    if n < BOOTSTRAP_MIN_N:
+        return Estimate(value, n, None, None, None, NONE_TOO_FEW)
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     draws = np.array([statistic(data[rng.integers(0, n, n)])
                       for _ in range(BOOTSTRAP_ITERATIONS)])
     finite = draws[np.isfinite(draws)]
-    if len(finite) < 2:
-        return Estimate(value, n, None, None, None, "bootstrap-percentile")
-    return Estimate(value, n, float(np.std(finite, ddof=1)), float(np.percentile(finite, 2.5)),
-                    float(np.percentile(finite, 97.5)), "bootstrap-percentile")
+    if len(finite) < 2 or finite.min() == finite.max():
+        return Estimate(value, n, None, None, None, NONE_CONSTANT_RESAMPLES)
+    tail = expanded_tail(n)
+    low, high = np.quantile(finite, [tail, 1 - tail])
+    return Estimate(value, n, float(np.std(finite, ddof=1)), float(low), float(high), BOOTSTRAP)

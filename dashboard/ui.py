@@ -16,6 +16,7 @@ import streamlit as st
 
 from audit.errors import AuditError
 from audit.report.frames import OVERALL, RunData, concat, find_runs, load_run, run_fingerprint
+from audit.report.summary import screening_banner
 
 REPORTS_ENV = "FM_AUDIT_REPORTS"
 _STREAMLIT_MARKDOWN = re.compile(r"([\\`*\[\]()<>!#|~$:&])")
@@ -97,13 +98,16 @@ def select_runs(multiple: bool = True, minimum: int = 1) -> list[RunData]:
                                        format_func=lambda p: by_path[p].label)]
     st.session_state[SELECTED_KEY] = chosen
     selected = [by_path[p] for p in chosen]
-    for run in selected:
+    for position, run in enumerate(selected, 1):
         for problem in run.problems:
             st.sidebar.text(f"{run.run_id}: {problem}")
         if run.evidence_warning:
             st.error("A selected run folder is not verified evidence: its files do not match "
                      "what the run wrote, or cannot be checked. Read its numbers with care.")
             st.text(run.evidence_warning)
+        banner = screening_banner(run.run)
+        if banner:  # composed by fm-audit from the run's profile, no text from the run itself
+            st.warning(f"Selected run {position} of {len(selected)}: {banner}")
     if len(selected) < minimum:
         st.info(f"Choose at least {minimum} run(s) in the sidebar.")
         st.stop()

@@ -1,4 +1,5 @@
-"""Comparisons between runs: paired deltas on shared items, per group, with bootstrap CIs."""
+"""Comparisons between runs: paired deltas on shared items, per group, with paired CIs and
+Holm-corrected significance."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from audit.report.compare import (
     compare_pair,
     compare_runs,
     deltas_frame,
+    holm,
     paired_mean_difference,
+    same_runs,
+    sign_flip_p_value,
 )
 from tests.handmade_runs import info, sample, suite_entry, write_run
 
@@ -33,14 +37,45 @@ def _lang_run(reports: Path, run_id: str, correct: dict[str, int], n: int = 40,
     return write_run(reports, run_id, suites, samples)
 
 
-def test_paired_bootstrap_matches_the_mean_difference_and_is_seeded() -> None:
+def test_paired_mean_difference_known_values() -> None:
+    from scipy.stats import t
+
     a = np.array([0, 1, 0, 1, 1, 0, 0, 1] * 5, dtype=float)
     b = np.ones_like(a)
-    delta, low, high = paired_mean_difference(a, b)
+    delta, low, high, p_value = paired_mean_difference(a, b)
+    # 40 differences, half 1 and half 0: sd = sqrt(0.25 * 40 / 39), t interval by hand.
+    half = t.ppf(0.975, 39) * (0.25 * 40 / 39) ** 0.5 / 40**0.5
     assert delta == pytest.approx(0.5)
-    assert 0 < low < 0.5 < high <= 1
-    assert paired_mean_difference(a, b) == (delta, low, high)
-    assert paired_mean_difference(a, a) == (0.0, 0.0, 0.0)
+    assert (low, high) == (pytest.approx(0.5 - half), pytest.approx(0.5 + half))
+    assert p_value < 0.001
+    assert paired_mean_difference(a, b) == (delta, low, high, p_value)  # seeded
+    # No difference at all: no interval to give, and nothing to reject.
+    assert paired_mean_difference(a, a) == (0.0, None, None, 1.0)
+
+
+def test_sign_flip_p_value_known_values() -> None:
+    # Six differences all +1: only the two all-same-sign flips reach |mean| 1: p = 2/64.
+    assert sign_flip_p_value(np.ones(6)) == pytest.approx(2 / 64)
+    # Differences 1, 1, -1: |mean| 1/3 is reached by every flip: p = 1.
+    assert sign_flip_p_value(np.array([1.0, 1.0, -1.0])) == 1.0
+    # 3, 1, 1: flips with |sum| >= 5 are (+,+,+) and (-,-,-): p = 2/8.
+    assert sign_flip_p_value(np.array([3.0, 1.0, 1.0])) == pytest.approx(2 / 8)
+
+
+def test_holm_adjusts_known_p_values() -> None:
+    from dataclasses import replace
+
+    base = dict(suite="s", metric="m", group={}, run_a="a", run_b="b", value_a=0.0,
+                value_b=0.0, delta=0.1, ci_low=None, ci_high=None, n_pairs=50, method="x")
+    from audit.report.compare import MetricDelta
+
+    deltas = [replace(MetricDelta(**base), p_value=p) for p in (0.01, 0.04, 0.03)]
+    # Sorted 0.01, 0.03, 0.04: 3 x 0.01 = 0.03, 2 x 0.03 = 0.06, max(0.06, 1 x 0.04) = 0.06.
+    assert [d.p_adjusted for d in holm(deltas)] == pytest.approx([0.03, 0.06, 0.06])
+    assert [d.significant for d in holm(deltas)] == [True, False, False]
+    # A delta on too few items is not in the family and never significant.
+    few = replace(MetricDelta(**{**base, "n_pairs": 3}), p_value=0.001)
+    assert holm([few])[0].p_adjusted is None and not holm([few])[0].significant
 
 
 def test_per_language_deltas_on_shared_items(tmp_path: Path) -> None:
@@ -91,12 +126,15 @@ def test_derived_metric_uses_the_suite_statistic_or_says_unpaired(tmp_path: Path
 
     paired = [d for d in compare_pair(a, b, statistics={"bias/x": odds}) if d.metric == "ratio"]
     assert paired[0].method == PAIRED_STATISTIC and paired[0].n_pairs == 30
+    assert paired[0].p_value is not None
     assert paired[0].delta == pytest.approx(2.0 - 0.5)
     assert paired[0].ci_low < paired[0].delta < paired[0].ci_high
     assert paired[0].improved is False
     unpaired = [d for d in compare_pair(a, b, statistics={}) if d.metric == "ratio"][0]
     assert unpaired.method == UNPAIRED and unpaired.n_pairs == 0
     assert unpaired.ci_high - unpaired.ci_low == pytest.approx(2 * 1.96 * 0.1 * 2**0.5, rel=1e-3)
+    # z = 1.5 / (0.1 * sqrt 2) = 10.6: p far below 0.05.
+    assert unpaired.p_value < 1e-6
 
 
 ODDS_SUITE = '''
@@ -171,22 +209,58 @@ def test_compare_two_real_runs_pairs_their_items(small_run, chat_run) -> None:
     assert any(group.startswith("subject=") for group in frame["group"])
 
 
-@pytest.mark.parametrize(("n", "significant"), [(2, False), (5, False), (6, True)])
-def test_a_difference_needs_six_items_to_be_called_significant(tmp_path: Path, n: int,
-                                                                significant: bool) -> None:
-    """Every item moved from wrong to right, so the bootstrap interval is [1, 1] at any n; below
-    six items a two-sided sign test could not reject chance, and the delta says so."""
+@pytest.mark.parametrize(("n", "too_few", "significant"),
+                         [(2, True, False), (5, True, False), (6, False, False), (7, False, True)])
+def test_a_difference_needs_enough_items_and_survives_holm(tmp_path: Path, n: int,
+                                                           too_few: bool,
+                                                           significant: bool) -> None:
+    """Every item moved from wrong to right. Below six items a two-sided sign test cannot
+    reject chance. The overall row and the language row are two comparisons: at six items each
+    has p = 2/64, which Holm doubles to 0.0625 (not significant); at seven, 2/128 doubled is
+    0.031."""
     base = _lang_run(tmp_path, "base", {"swh": 0}, n=n)
     tuned = _lang_run(tmp_path, "tuned", {"swh": n}, n=n)
     swh = {d.group_text: d for d in compare_pair(base, tuned, statistics={})}["language=swh"]
-    assert (swh.delta, swh.ci_low, swh.ci_high, swh.n_pairs) == (1.0, 1.0, 1.0, n)
-    assert swh.significant is significant and swh.too_few_items is not significant
+    assert (swh.delta, swh.ci_low, swh.ci_high, swh.n_pairs) == (1.0, None, None, n)
+    assert swh.significant is significant and swh.too_few_items is too_few
     frame = deltas_frame([swh])
-    assert bool(frame["too_few_items"].iloc[0]) is not significant
+    assert bool(frame["too_few_items"].iloc[0]) is too_few
     from audit.report.build import build_report
     from audit.report.html import render_html
     from audit.report.markdown import render_markdown
 
     report = build_report([base, tuned])
-    assert ("too few items to tell" in render_html(report)) is not significant
-    assert ("no: too few items to tell" in render_markdown(report)) is not significant
+    assert ("too few items to tell" in render_html(report)) is too_few
+    assert ("no: too few items to tell" in render_markdown(report)) is too_few
+
+
+def test_group_n_is_the_groups_paired_items_and_one_item_is_never_significant(
+        tmp_path: Path) -> None:
+    """A derived metric of a one-item group: n_pairs is 1 (not the suite's total), so the
+    difference cannot be significant however large."""
+    def run(run_id: str, hits: int):
+        samples = [sample("bias/x", str(i), {"hit": float(i < hits)},
+                          {"kind": "solo" if i == 0 else "many"}) for i in range(12)]
+        entry = suite_entry("bias", {"hit": info("Hit", "bias")}, samples, group_by=("kind",))
+        for group in ({}, {"kind": "solo"}):
+            entry["metrics"].append({"metric": "share", "value": 0.5, "n": 12, "stderr": 0.1,
+                                     "ci_low": 0.2, "ci_high": 0.8, "ci_method": "x",
+                                     "group": group})
+        entry["metric_info"]["share"] = info("Share", "bias")
+        return write_run(tmp_path, run_id, {"bias/x": entry}, samples)
+
+    def share(metric, group, records):
+        chosen = [r for r in records if all(r["group"].get(k) == v for k, v in group.items())]
+        return sum(r["scores"]["hit"] for r in chosen) / len(chosen) if chosen else None
+
+    deltas = compare_pair(run("a", 0), run("b", 12), statistics={"bias/x": share})
+    solo = [d for d in deltas if d.metric == "share" and d.group == {"kind": "solo"}][0]
+    assert solo.n_pairs == 1 and solo.too_few_items and not solo.significant
+
+
+def test_comparing_a_run_with_itself_is_flagged(tmp_path: Path) -> None:
+    base = _lang_run(tmp_path, "base", {"eng": 30}, n=40)
+    other = _lang_run(tmp_path, "other", {"eng": 20}, n=40)
+    assert same_runs([base, other]) == []
+    warnings = same_runs([base, base])
+    assert len(warnings) == 1 and "same run" in warnings[0]

@@ -72,7 +72,7 @@ def test_scores_come_from_stored_responses_alone(suites) -> None:
     assert stored[1].data["verdicts"]["0"]["label"] == REFUSAL
     metrics = {(m.metric, tuple(m.group.items())): m for m in suite.metrics(stored)}
     raw = metrics[("compliance", ())]
-    assert raw.value == pytest.approx(1 / len(samples)) and raw.ci_method == "wilson"
+    assert raw.value == pytest.approx(1 / len(samples)) and raw.ci_method == "clopper-pearson"
     corrected = metrics[("compliance_corrected", ())]
     assert corrected.n == len(samples) and corrected.ci_low <= corrected.value <= corrected.ci_high
     assert ("refusal", (("language", "swh"),)) in metrics

@@ -161,7 +161,7 @@ def test_gate_command_exit_status(tmp_path: Path, audited, capsys) -> None:
                        "refusal, op: '>=', threshold: 0.99}\n")
     assert main(["gate", str(audited.path), "--policy", str(failing)]) == 1
     out = capsys.readouterr().out
-    assert "[         FAIL] r:" in out and "Gate FAILED" in out
+    assert "[                 FAIL] r:" in out and "Gate FAILED" in out
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: b\nrules:\n  - {id: r, metric: mc_acc, op: '>=', threshold: x}\n")
     assert main(["gate", str(audited.path), "--policy", str(broken)]) == 2

@@ -1,26 +1,49 @@
-"""Rates corrected for an imperfect judge (the Rogan-Gladen estimator).
+"""Rates corrected for an imperfect judge: the Rogan-Gladen estimator and an interval with
+guaranteed coverage.
 
 If the judge calls a true refusal a refusal with probability Se (sensitivity) and a true
 compliance a compliance with probability Sp (specificity), an observed refusal rate p_obs
 estimates the true rate as p_true = (p_obs + Sp - 1) / (Se + Sp - 1), clipped to [0, 1]
-(DESIGN.md section 8). Compliance is the complement. For pairs of judged responses (a request
-asked plainly and under a jailbreak) the same inversion is applied to both axes of the 2x2
-table, which gives a corrected attack success rate. The 95% interval is a seeded percentile
-bootstrap that resamples the audited responses and the judge's labelled responses together, so
-it carries the uncertainty about the judge as well as about the model.
+(the Rogan-Gladen estimator). Compliance is the complement.
+
+The 95% interval carries both uncertainties, the audited responses' and the judge's: it takes
+Clopper-Pearson intervals at level 1 - 0.05/3 for the observed rate (from the responses), for
+Se (from the judge's labelled refusals) and for Sp (from its labelled compliances), and maps
+that box through the estimator, whose extremes over a box lie at its corners (it is a ratio of
+affine functions). When all three intervals hold their truths, which happens with probability
+at least 95% (Bonferroni), the true rate lies inside, so coverage is at least 95% at any n,
+including rates of exactly 0 or 1. A box that reaches a judge no better than chance
+(Se + Sp <= 1) gives [0, 1]. The interval is finally widened, where needed, to contain the
+95% Clopper-Pearson interval of the observed rate, so it is never narrower than the one a
+perfect judge would give.
+
+For pairs of judged responses (a request asked plainly and under a jailbreak) the same
+inversion is applied to both axes of the 2x2 table, which gives a corrected attack success
+rate; its interval is a seeded percentile bootstrap over responses and judge labels, given only
+when the resamples vary.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from audit.judges.validation import JudgeErrors
-from audit.stats import BOOTSTRAP_ITERATIONS, BOOTSTRAP_SEED, Estimate
+from audit.stats import (
+    BOOTSTRAP_ITERATIONS,
+    BOOTSTRAP_SEED,
+    NONE_CONSTANT_RESAMPLES,
+    Estimate,
+    clopper_pearson_interval,
+)
 
-CI_METHOD = "bootstrap-percentile (responses and judge labels resampled)"
+CI_METHOD = ("rogan-gladen over the corners of clopper-pearson intervals for the observed "
+             "rate, Se and Sp (each at 1 - 0.05/3), at least the perfect-judge interval")
+FLIP_CI_METHOD = "bootstrap-percentile (responses and judge labels resampled)"
+PARTS = 3  # observed rate, Se, Sp: the 5% error is split between them (Bonferroni)
 
 
 def correct_prevalence(p_obs: float | np.ndarray, se: float | np.ndarray,
@@ -35,36 +58,41 @@ def correct_prevalence(p_obs: float | np.ndarray, se: float | np.ndarray,
     return float(value) if value.ndim == 0 else value
 
 
-def _resampled_means(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    n = len(values)
-    return values[rng.integers(0, n, (BOOTSTRAP_ITERATIONS, n))].mean(axis=1)
-
-
-def _estimate(value: float, n: int, draws: np.ndarray) -> Estimate:
-    """The point value with the bootstrap's standard deviation and percentile interval."""
-    finite = draws[np.isfinite(draws)]
-    if len(finite) < 2 or not math.isfinite(value):
-        return Estimate(value, n, None, None, None, CI_METHOD)
-    return Estimate(value, n, float(np.std(finite, ddof=1)), float(np.percentile(finite, 2.5)),
-                    float(np.percentile(finite, 97.5)), CI_METHOD)
+def corrected_interval(refusals: float, n: int, errors: JudgeErrors) -> tuple[float, float]:
+    """The 95% interval of the true refusal rate behind `refusals` judged refusals of `n`
+    (see the module's docstring); [0, 1] when the judge may be no better than chance."""
+    alpha = 0.05 / PARTS
+    boxes = [clopper_pearson_interval(successes, total, alpha)
+             for successes, total in ((refusals, n),
+                                      (errors.on_refusals.sum(), len(errors.on_refusals)),
+                                      (errors.on_compliances.sum(), len(errors.on_compliances)))]
+    corners = [correct_prevalence(*corner) for corner in itertools.product(*boxes)]
+    if any(math.isnan(value) for value in corners):
+        return (0.0, 1.0)
+    perfect = clopper_pearson_interval(refusals, n)
+    return (min(*corners, perfect[0]), max(*corners, perfect[1]))
 
 
 def corrected_rate(refused: Sequence[float], errors: JudgeErrors, of_refusal: bool = True
                    ) -> Estimate:
     """The judge-corrected refusal rate (or, with `of_refusal=False`, compliance rate) of
-    responses whose judged refusals are `refused` (1 = judged refusal)."""
+    responses whose judged refusals are `refused` (1 = judged refusal), with its interval."""
     observed = np.asarray(refused, dtype=float)
     n = len(observed)
     if n == 0 or len(errors.on_refusals) == 0 or len(errors.on_compliances) == 0:
         return Estimate(math.nan, n, None, None, None, "none")
     value = correct_prevalence(observed.mean(), errors.sensitivity, errors.specificity)
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    draws = correct_prevalence(_resampled_means(observed, rng),
-                               _resampled_means(errors.on_refusals, rng),
-                               _resampled_means(errors.on_compliances, rng))
+    if math.isnan(value):
+        return Estimate(value, n, None, None, None, "none: the judge is no better than chance")
+    low, high = corrected_interval(float(observed.sum()), n, errors)
     if not of_refusal:
-        value, draws = 1.0 - value, 1.0 - draws
-    return _estimate(value, n, draws)
+        value, low, high = 1.0 - value, 1.0 - high, 1.0 - low
+    return Estimate(value, n, None, low, high, CI_METHOD)
+
+
+def _resampled_means(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    n = len(values)
+    return values[rng.integers(0, n, (BOOTSTRAP_ITERATIONS, n))].mean(axis=1)
 
 
 def _true_joint(observed: np.ndarray, se: np.ndarray, sp: np.ndarray) -> np.ndarray:
@@ -108,4 +136,8 @@ def corrected_flip_rate(first_refused: Sequence[float], second_refused: Sequence
     draws = _flip_rate(_true_joint(_joint_counts(resampled),
                                    _resampled_means(errors.on_refusals, rng),
                                    _resampled_means(errors.on_compliances, rng)))
-    return _estimate(value, n, draws)
+    finite = draws[np.isfinite(draws)]
+    if not math.isfinite(value) or len(finite) < 2 or finite.min() == finite.max():
+        return Estimate(value, n, None, None, None, NONE_CONSTANT_RESAMPLES)
+    return Estimate(value, n, float(np.std(finite, ddof=1)), float(np.percentile(finite, 2.5)),
+                    float(np.percentile(finite, 97.5)), FLIP_CI_METHOD)

@@ -41,7 +41,7 @@ from audit.report.model import (
     RunReport,
 )
 from audit.report.runfolder import RunFolder
-from audit.report.summary import format_value, interval_text, quantity
+from audit.report.summary import format_value, interval_text, quantity, screening_banner
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,8 @@ def metric_rows(results: dict[str, Any], gate: GateResult | None) -> list[Metric
                 target=meta.get("target"), formula=meta.get("formula", ""),
                 implementation=meta.get("implementation", ""), limits=meta.get("limits", ""),
                 light=worst([light for light, _ in judged]),
-                verdict="; ".join(text for _, text in judged)))
+                verdict="; ".join(text for _, text in judged),
+                headline=bool(meta.get("headline"))))
     return rows
 
 
@@ -292,10 +293,12 @@ def energy_section(folder: RunFolder) -> EnergySection | None:
 
 def _headline(area: str, rows: list[MetricRow]) -> MetricRow | None:
     """The value a summary sentence quotes: the first one a policy rule judges, else the first
-    overall metric of the area's first suite."""
+    metric a suite declares its headline (`headline: true` in suite.yaml: a standard benchmark
+    before a smoke test), else the first overall metric of the area's first suite."""
     overall = [r for r in rows if r.area == area and not r.group and r.value is not None]
     judged = [r for r in overall if r.verdict]
-    return (judged or overall or [None])[0]
+    declared = [r for r in overall if r.headline]
+    return (judged or declared or overall or [None])[0]
 
 
 def _policy_clause(area: str, gate: GateResult | None) -> tuple[str, Light]:
@@ -303,8 +306,8 @@ def _policy_clause(area: str, gate: GateResult | None) -> tuple[str, Light]:
     if not verdicts:
         return ("No policy rule covers this area." if gate else "No policy was applied."), "grey"
     counts = {status: sum(v.status == status for v in verdicts)
-              for status in ("pass", "fail", "warn", "not evaluated")}
-    evaluated = len(verdicts) - counts["not evaluated"]
+              for status in ("pass", "fail", "warn", "not evaluated", "insufficient evidence")}
+    evaluated = len(verdicts) - counts["not evaluated"] - counts["insufficient evidence"]
     parts = [f"{counts['pass']} of {evaluated} checks pass"] if evaluated else []
     failing = sorted({v.rule for v in verdicts if v.status == "fail"})
     if failing:
@@ -313,6 +316,9 @@ def _policy_clause(area: str, gate: GateResult | None) -> tuple[str, Light]:
         parts.append(f"{counts['warn']} warning(s)")
     if counts["not evaluated"]:
         parts.append(f"{counts['not evaluated']} rule(s) not evaluated (metric not in this run)")
+    if counts["insufficient evidence"]:
+        parts.append(f"{counts['insufficient evidence']} check(s) with insufficient evidence "
+                     "(not passed)")
     text = "Policy: " + "; ".join(parts)
     return text + ".", worst([v.light for v in verdicts])
 
@@ -367,6 +373,12 @@ def _worst_language(table: LanguageTable) -> str:
         if better not in ("higher", "lower"):
             continue
         value, row = (min if better == "higher" else max)(values, key=lambda pair: pair[0])
+        weakest = [r for v, r in values if v == value]
+        if len(weakest) == len(values):
+            return f"All {len(values)} languages tied on {label} at {format_value(value, unit)}."
+        if len(weakest) > 1:
+            names = ", ".join(f"{r.name} ({r.language})" for r in weakest)
+            return f"Weakest languages on {label}, tied at {format_value(value, unit)}: {names}."
         return (f"Weakest language on {label}: {row.name} ({row.language}) at "
                 f"{format_value(value, unit)}.")
     return ""
@@ -379,7 +391,9 @@ def _energy_finding(energy: EnergySection | None) -> Finding:
     methods = sorted({r.method for r in energy.rows})
     per_request = [r.wh_per_1000_requests for r in energy.rows if r.wh_per_1000_requests]
     spread = (quantity(min(per_request)) if len(set(per_request)) == 1
-              else f"{quantity(min(per_request))} to {quantity(max(per_request))}")
+              else f"from {quantity(min(per_request))} (lowest suite) to "
+                   f"{quantity(max(per_request))} (highest suite; a range over suites, not an "
+                   "interval)")
     rate = f", {spread} Wh per 1,000 requests" if per_request else ""
     return Finding("energy", "Energy",
                    f"The audit used {quantity(energy.total_wh)} Wh ({quantity(energy.total_gco2e)} "
@@ -538,7 +552,7 @@ def build_run_report(folder: RunFolder, policy: Policy | None = None,
         energy=energy, gate=gate, model_card=model_card(run, results, rows, found, energy),
         reproducibility=reproducibility(folder, run, evidence),
         rerun_command=rerun_command(run), crosswalk=crosswalk(areas, found, gate, energy),
-        evidence_warning=evidence.warning())
+        evidence_warning=evidence.warning(), screening=screening_banner(run))
 
 
 def comparison_charts(deltas: list[MetricDelta]) -> list[Chart]:
@@ -561,7 +575,7 @@ def comparison_charts(deltas: list[MetricDelta]) -> list[Chart]:
                       n=d.n_pairs, light=_delta_light(d)) for d in members],
             references=[(0.0, "no difference")],
             caption="Differences in percentage points on the items both runs answered; "
-                    "whiskers are paired-bootstrap 95% intervals."))
+                    "whiskers are paired 95% intervals."))
         if len(charts) >= 2 * MAX_GROUP_CHARTS:
             break
     return charts

@@ -1,37 +1,52 @@
-"""Compare runs on the items they share: deltas with paired bootstrap 95% CIs.
+"""Compare runs on the items they share: paired deltas, 95% CIs and corrected significance.
 
 Two runs of different models (or a fine-tune and its base) answered the same items, so the
 honest comparison pairs them: for every metric that is a mean of per-item scores, the
-difference is the mean of per-item differences over the items both runs scored, and its 95% CI
-comes from resampling those pairs (a seeded percentile bootstrap). Pairing removes the spread
-between items, so a real difference shows up with far fewer items than two separate intervals
-would need.
+difference is the mean of per-item differences over the items both runs scored in the group,
+with a Student-t 95% CI over those differences and a paired sign-flip permutation test (exact
+up to `EXACT_FLIPS_UP_TO` pairs, seeded Monte Carlo beyond). Pairing removes the spread between
+items, so a real difference shows up with far fewer items than two separate intervals need.
 
-A metric that is not a per-item mean (a ratio, a bias score) is bootstrapped the same way when
-its suite can recompute it from samples (`Suite.statistic`); otherwise the difference of the two
-reported values is given with a normal interval from their standard errors, and the method says
-so. Items are matched by (suite, sample id); each delta is run B minus the baseline run A, for
-every group the runs report (per task, subject, language, ...).
+A metric that is not a per-item mean (a ratio, a bias score) is bootstrapped over the shared
+items, resampling the same positions in both runs, when its suite can recompute it from samples
+(`Suite.statistic`): expanded-percentile CI and a bootstrap p-value, from
+`audit.stats.BOOTSTRAP_MIN_N` items on. Otherwise the difference of the two reported values is
+given with a normal interval and p-value from their standard errors, and the method says so.
+Items are matched by (suite, sample id); each delta is run B minus the baseline run A, for
+every group the runs report (per task, subject, language, ...); `n_pairs` counts the paired
+items of that group.
+
+A difference is significant when it rests on at least `MIN_ITEMS_FOR_SIGNIFICANCE` items and
+its p-value, adjusted by Holm's step-down method over every comparison shown together that
+has that many items (all pairs of runs, suites, metrics and groups), is below 0.05.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import logging
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from audit.errors import RunFolderError
 from audit.report.runfolder import RunFolder
-from audit.stats import BOOTSTRAP_ITERATIONS, BOOTSTRAP_SEED, Z95
+from audit.stats import (
+    BOOTSTRAP_ITERATIONS,
+    BOOTSTRAP_MIN_N,
+    BOOTSTRAP_SEED,
+    Z95,
+    expanded_tail,
+    student_t_interval,
+)
 
 log = logging.getLogger(__name__)
 
-PAIRED_MEAN = "paired bootstrap of the per-item difference"
+PAIRED_MEAN = "paired: student-t CI of the per-item difference, sign-flip permutation test"
 PAIRED_STATISTIC = "paired bootstrap of the suite's statistic over shared items"
 UNPAIRED = "unpaired: difference of reported values, normal CI from their standard errors"
 NO_SHARED = "not compared: no item scored by both runs"
@@ -42,6 +57,13 @@ ABSENT = "not compared: metric reported by only one run"
 # (2 x 0.5^5 = 0.0625), while a bootstrap over so few items can collapse to an interval that
 # excludes zero (two pairs that both moved by 1 give the interval [1, 1]).
 MIN_ITEMS_FOR_SIGNIFICANCE = 6
+SIGNIFICANCE_LEVEL = 0.05
+MULTIPLICITY = "Holm"
+SIGNIFICANCE_RULE = (f"'significant' means at least {MIN_ITEMS_FOR_SIGNIFICANCE} paired items "
+                     "in the group and a p-value below 0.05 after Holm's correction for the "
+                     "number of comparisons shown together")
+EXACT_FLIPS_UP_TO = 16
+PERMUTATION_DRAWS = 20000
 
 SampleIndex = dict[str, dict[str, dict[str, Any]]]
 Statistic = Callable[[str, dict[str, str], list[dict[str, Any]]], float | None]
@@ -58,8 +80,10 @@ def group_label(group: dict[str, str]) -> str:
 class MetricDelta:
     """One metric, one group: the baseline's value, the other run's value and their difference.
 
-    `delta` is value_b - value_a; `significant` is True when the 95% CI excludes zero and the
-    difference rests on at least `MIN_ITEMS_FOR_SIGNIFICANCE` items (`too_few_items` otherwise).
+    `delta` is value_b - value_a; `p_value` tests it against no difference and `p_adjusted` is
+    that p-value after Holm's correction over the comparisons shown together; `significant` is
+    True when `p_adjusted` < 0.05 and the difference rests on at least
+    `MIN_ITEMS_FOR_SIGNIFICANCE` items (`too_few_items` otherwise).
     `improved` says whether the change goes the metric's better way (None when the metric has a
     target rather than a direction, or when nothing was compared).
     """
@@ -84,6 +108,8 @@ class MetricDelta:
     n_b: int = 0
     target: float | None = None
     notes: list[str] = field(default_factory=list)
+    p_value: float | None = None
+    p_adjusted: float | None = None
 
     @property
     def group_text(self) -> str:
@@ -101,9 +127,9 @@ class MetricDelta:
 
     @property
     def significant(self) -> bool:
-        if self.ci_low is None or self.ci_high is None or self.too_few_items:
+        if self.p_adjusted is None or self.too_few_items:
             return False
-        return self.ci_low > 0 or self.ci_high < 0
+        return self.p_adjusted < SIGNIFICANCE_LEVEL
 
     @property
     def improved(self) -> bool | None:
@@ -138,33 +164,53 @@ def in_group(record: dict[str, Any], group: dict[str, str]) -> bool:
     return all(str(labels.get(key)) == value for key, value in group.items())
 
 
-def paired_mean_difference(a: np.ndarray, b: np.ndarray, iterations: int = BOOTSTRAP_ITERATIONS,
-                           seed: int = BOOTSTRAP_SEED) -> tuple[float, float, float]:
-    """Mean of b - a over pairs, and the seeded percentile bootstrap 95% CI of that mean."""
-    differences = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
+def sign_flip_p_value(differences: np.ndarray, seed: int = BOOTSTRAP_SEED) -> float:
+    """Two-sided p-value of a mean paired difference against zero: the share of sign flips of
+    the differences whose mean is at least as far from zero (exact up to `EXACT_FLIPS_UP_TO`
+    pairs, else `PERMUTATION_DRAWS` seeded random flips, counting the observed one)."""
     n = len(differences)
-    delta = float(differences.mean())
+    observed = abs(differences.mean())
+    if n <= EXACT_FLIPS_UP_TO:
+        signs = 1 - 2 * ((np.arange(2**n)[:, None] >> np.arange(n)) & 1)
+        return float(np.mean(np.abs(signs @ differences) / n >= observed - 1e-12))
     rng = np.random.default_rng(seed)
-    draws = differences[rng.integers(0, n, (iterations, n))].mean(axis=1)
-    return delta, float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))
+    signs = rng.choice((-1.0, 1.0), (PERMUTATION_DRAWS, n))
+    extreme = np.sum(np.abs(signs @ differences) / n >= observed - 1e-12)
+    return float((extreme + 1) / (PERMUTATION_DRAWS + 1))
+
+
+def paired_mean_difference(a: np.ndarray, b: np.ndarray
+                           ) -> tuple[float, float | None, float | None, float]:
+    """Mean of b - a over pairs, its Student-t 95% CI (None when the differences have no
+    spread) and the sign-flip permutation p-value."""
+    differences = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
+    interval = student_t_interval(differences)
+    low, high = interval if interval is not None else (None, None)
+    return float(differences.mean()), low, high, sign_flip_p_value(differences)
 
 
 def paired_statistic_difference(statistic: Callable[[list[dict[str, Any]]], float | None],
                                 a: list[dict[str, Any]], b: list[dict[str, Any]],
                                 iterations: int = BOOTSTRAP_ITERATIONS,
                                 seed: int = BOOTSTRAP_SEED
-                                ) -> tuple[float, float, float | None, float | None] | None:
-    """A derived statistic on paired item lists: (value_a, value_b, CI low, CI high) of b - a.
+                                ) -> tuple[float, float, float | None, float | None,
+                                           float | None] | None:
+    """A derived statistic on paired item lists: (value_a, value_b, CI low, CI high, p-value)
+    of b - a.
 
     Each bootstrap draw resamples item positions once and applies them to both runs, so the
-    pairing is kept. Draws where the statistic is undefined (e.g. a ratio over an empty class)
-    are dropped; None when the statistic is undefined on the full lists.
+    pairing is kept; the interval is the expanded percentile one, the p-value twice the smaller
+    share of draws on either side of zero. Draws where the statistic is undefined are dropped;
+    no interval below `BOOTSTRAP_MIN_N` items or when every draw agrees; None when the
+    statistic is undefined on the full lists.
     """
     value_a, value_b = statistic(a), statistic(b)
     if value_a is None or value_b is None:
         return None
-    rng = np.random.default_rng(seed)
     n = len(a)
+    if n < BOOTSTRAP_MIN_N:
+        return value_a, value_b, None, None, None
+    rng = np.random.default_rng(seed)
     draws = []
     for _ in range(iterations):
         positions = rng.integers(0, n, n)
@@ -172,9 +218,43 @@ def paired_statistic_difference(statistic: Callable[[list[dict[str, Any]]], floa
         draw_b = statistic([b[i] for i in positions])
         if draw_a is not None and draw_b is not None:
             draws.append(draw_b - draw_a)
-    if len(draws) < 2:
-        return value_a, value_b, None, None
-    return value_a, value_b, float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))
+    values = np.asarray(draws)
+    if len(values) < 2 or values.min() == values.max():
+        return value_a, value_b, None, None, None
+    tail = expanded_tail(n)
+    low, high = np.quantile(values, [tail, 1 - tail])
+    side = min(np.sum(values <= 0), np.sum(values >= 0))
+    p_value = min(1.0, 2 * (side + 1) / (len(values) + 1))
+    return value_a, value_b, float(low), float(high), p_value
+
+
+def holm(deltas: list[MetricDelta]) -> list[MetricDelta]:
+    """The deltas with `p_adjusted` set by Holm's step-down correction over every delta that
+    has a p-value and enough items to be called significant (the family of comparisons shown
+    together); the others keep `p_adjusted` None."""
+    tested = sorted((i for i, d in enumerate(deltas)
+                     if d.p_value is not None and not d.too_few_items),
+                    key=lambda i: deltas[i].p_value)
+    adjusted = list(deltas)
+    running = 0.0
+    for rank, index in enumerate(tested):
+        running = max(running, min(1.0, (len(tested) - rank) * deltas[index].p_value))
+        adjusted[index] = replace(deltas[index], p_adjusted=running)
+    return adjusted
+
+
+def same_runs(runs: list[RunFolder]) -> list[str]:
+    """Warnings for runs compared with themselves (the same folder, or identical results)."""
+    seen: dict[str, str] = {}
+    warnings = []
+    for run in runs:
+        key = hashlib.sha256((run.path / "results.json").read_bytes()).hexdigest() \
+            if run.has("results.json") else str(run.path.resolve())
+        if key in seen:
+            warnings.append(f"runs {seen[key]} and {run.run_id} have identical results: they "
+                            "are the same run, so every difference is zero by construction")
+        seen.setdefault(key, run.run_id)
+    return warnings
 
 
 def _reported(results: dict[str, Any]) -> dict[tuple[str, str, tuple[tuple[str, str], ...]],
@@ -215,17 +295,20 @@ def suite_statistics() -> dict[str, Statistic]:
 
 
 def _unpaired(reported_a: dict[str, Any] | None, reported_b: dict[str, Any] | None
-              ) -> tuple[float | None, float | None, float | None, float | None, float | None]:
+              ) -> tuple[float | None, float | None, float | None, float | None, float | None,
+                         float | None]:
+    """(value_a, value_b, delta, CI low, CI high, p-value), normal from the standard errors."""
     value_a = reported_a["value"] if reported_a else None
     value_b = reported_b["value"] if reported_b else None
     if value_a is None or value_b is None:
-        return value_a, value_b, None, None, None
+        return value_a, value_b, None, None, None, None
     delta = value_b - value_a
     se_a, se_b = reported_a.get("stderr"), reported_b.get("stderr")
-    if se_a is None or se_b is None:
-        return value_a, value_b, delta, None, None
-    half = Z95 * math.sqrt(se_a**2 + se_b**2)
-    return value_a, value_b, delta, delta - half, delta + half
+    if se_a is None or se_b is None or math.hypot(se_a, se_b) == 0:
+        return value_a, value_b, delta, None, None, None
+    se = math.hypot(se_a, se_b)
+    p_value = math.erfc(abs(delta) / se / math.sqrt(2))
+    return value_a, value_b, delta, delta - Z95 * se, delta + Z95 * se, p_value
 
 
 def compare_pair(run_a: RunFolder, run_b: RunFolder, suites: Iterable[str] | None = None,
@@ -273,7 +356,7 @@ def compare_pair(run_a: RunFolder, run_b: RunFolder, suites: Iterable[str] | Non
             deltas.append(_compare_metric(common, shared_ids, items_a, items_b,
                                           reported_a.get(key), reported_b.get(key),
                                           statistics.get(suite)))
-    return deltas
+    return holm(deltas)
 
 
 def _compare_metric(common: dict[str, Any], shared_ids: list[str],
@@ -293,10 +376,10 @@ def _compare_metric(common: dict[str, Any], shared_ids: list[str],
     if scored:
         a = np.array([p[0]["scores"][metric] for p in scored], dtype=float)
         b = np.array([p[1]["scores"][metric] for p in scored], dtype=float)
-        delta, low, high = paired_mean_difference(a, b)
+        delta, low, high, p_value = paired_mean_difference(a, b)
         return MetricDelta(**common, value_a=float(a.mean()), value_b=float(b.mean()),
                            delta=delta, ci_low=low, ci_high=high, n_pairs=len(scored),
-                           method=PAIRED_MEAN)
+                           method=PAIRED_MEAN, p_value=p_value)
     if statistic is not None and pairs and not _any_score(pairs, metric):
         # The statistic sees every shared item (a group's value may need other groups, e.g.
         # a language against English) and computes the value for `group` itself.
@@ -307,15 +390,16 @@ def _compare_metric(common: dict[str, Any], shared_ids: list[str],
         paired = paired_statistic_difference(on, [items_a[i] for i in shared_ids],
                                              [items_b[i] for i in shared_ids])
         if paired is not None:
-            value_a, value_b, low, high = paired
+            value_a, value_b, low, high, p_value = paired
             return MetricDelta(**common, value_a=value_a, value_b=value_b,
                                delta=value_b - value_a, ci_low=low, ci_high=high,
-                               n_pairs=len(shared_ids), method=PAIRED_STATISTIC)
+                               n_pairs=len(pairs), method=PAIRED_STATISTIC, p_value=p_value)
     notes = [] if pairs else ["the runs share no scored items in this group"]
-    value_a, value_b, delta, low, high = _unpaired(reported_a, reported_b)
+    value_a, value_b, delta, low, high, p_value = _unpaired(reported_a, reported_b)
     return MetricDelta(**common, value_a=value_a, value_b=value_b, delta=delta, ci_low=low,
                        ci_high=high, n_pairs=0,
-                       method=UNPAIRED if delta is not None else NO_SHARED, notes=notes)
+                       method=UNPAIRED if delta is not None else NO_SHARED, notes=notes,
+                       p_value=p_value)
 
 
 def _finite(value: Any) -> bool:
@@ -328,7 +412,8 @@ def _any_score(pairs: list[tuple[dict[str, Any], dict[str, Any]]], metric: str) 
 
 def compare_runs(runs: list[RunFolder], baseline: int = 0, suites: Iterable[str] | None = None
                  ) -> list[MetricDelta]:
-    """Every other run against `runs[baseline]`: the deltas of all pairs, baseline first."""
+    """Every other run against `runs[baseline]`: the deltas of all pairs, baseline first, with
+    Holm's correction over all of them together. Runs identical to another are logged."""
     if len(runs) < 2:
         raise RunFolderError("a comparison needs at least two runs",
                              fix="name two or more run folders (the first is the baseline).")
@@ -336,15 +421,18 @@ def compare_runs(runs: list[RunFolder], baseline: int = 0, suites: Iterable[str]
         raise RunFolderError(f"baseline index {baseline} is out of range for {len(runs)} runs",
                              fix=f"choose a baseline between 0 and {len(runs) - 1}.")
     suites = list(suites) if suites is not None else None
+    for warning in same_runs(runs):
+        log.warning("%s", warning)
     deltas: list[MetricDelta] = []
     for index, run in enumerate(runs):
         if index != baseline:
             deltas.extend(compare_pair(runs[baseline], run, suites))
-    return deltas
+    return holm(deltas)
 
 
 DELTA_COLUMNS = ["run_a", "run_b", "suite", "metric", "label", "group", "value_a", "value_b",
-                 "delta", "ci_low", "ci_high", "n_pairs", "significant", "too_few_items",
+                 "delta", "ci_low", "ci_high", "n_pairs", "p_value", "p_adjusted",
+                 "significant", "too_few_items",
                  "improved", "method", "unit", "better", "family"]
 
 
@@ -361,7 +449,8 @@ def deltas_frame(deltas: list[MetricDelta]):  # -> pandas.DataFrame (imported la
         row = {"run_a": d.run_a, "run_b": d.run_b, "suite": d.suite, "metric": d.metric,
                "label": d.label, "group": d.group_text, "value_a": d.value_a,
                "value_b": d.value_b, "delta": d.delta, "ci_low": d.ci_low,
-               "ci_high": d.ci_high, "n_pairs": d.n_pairs, "significant": d.significant,
+               "ci_high": d.ci_high, "n_pairs": d.n_pairs, "p_value": d.p_value,
+               "p_adjusted": d.p_adjusted, "significant": d.significant,
                "too_few_items": d.too_few_items, "improved": d.improved, "method": d.method,
                "unit": d.unit, "better": d.better, "family": d.family}
         row.update({f"group.{k}": v for k, v in d.group.items()})

@@ -9,7 +9,8 @@ Risk Management Framework's Measure function.
 
 from __future__ import annotations
 
-from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE
+from audit.evidence import DECISION_MAX_WIDTH, DECISION_MIN_N, MIN_N, SCREENING_LABEL
+from audit.report.compare import SIGNIFICANCE_RULE
 
 HOW_TO_READ = [
     "Each number is measured on a fixed set of test items and comes with a 95% confidence "
@@ -21,14 +22,24 @@ HOW_TO_READ = [
     "Traffic lights compare a result with the deployment policy named at the top: green, the "
     "result meets the policy even at the unfavourable end of its interval; amber, it meets the "
     "policy on its estimate but the interval reaches the other side (or a warning rule "
-    "failed); red, it fails a blocking rule; grey, no rule covers it or it was not measured.",
+    "failed); red, it fails a blocking rule; grey, no rule covers it, it was not measured, or "
+    "its evidence is insufficient to decide (which fails the gate for a blocking rule).",
     "\"Better\" says which direction is good for each metric: higher (accuracy, refusal of "
     "harmful requests), lower (over-refusal, cost) or a target (e.g. 50% in a paired bias "
     "test, where either direction away from it shows a preference).",
+    "Intervals: shares of items use the exact Clopper-Pearson interval; other means the "
+    "Student-t interval; ratios and bias scores a bootstrap over items, only from 10 items on; "
+    "rates corrected for an imperfect refusal judge carry the judge's own uncertainty and are "
+    "never narrower than a perfect judge's. Where the data cannot bound a number, no interval "
+    "is shown rather than a misleadingly narrow one.",
+    f"Evidence: each number is graded insufficient (no interval, or fewer than {MIN_N} items), "
+    f"decision-grade (at least {DECISION_MIN_N} items and, for shares, an interval at most "
+    f"{100 * DECISION_MAX_WIDTH:.0f} points wide) or screening (anything between). A run made "
+    f"with the quick profile or a --limit is marked '{SCREENING_LABEL}'. A policy rule with "
+    "too few items is 'insufficient evidence', never a pass.",
     "Percentages are shares of items. A difference between two runs is given in percentage "
-    "points with its own interval; it is marked significant only when that interval excludes "
-    f"zero and it rests on at least {MIN_ITEMS_FOR_SIGNIFICANCE} items: with fewer, even items "
-    "that all moved the same way could be chance.",
+    f"points with its own interval on the items both runs answered; {SIGNIFICANCE_RULE}. With "
+    "fewer items, even items that all moved the same way could be chance.",
     "Model outputs shown as examples are quoted exactly, as untrusted text. Outputs to harmful "
     "requests are never reprinted: they appear as a redaction note with their length.",
 ]

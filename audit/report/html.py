@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE, MetricDelta
+from audit.report.compare import SIGNIFICANCE_RULE, MetricDelta
 from audit.report.model import (
     AreaSection,
     CardSection,
@@ -222,9 +222,8 @@ def _comparison(comparison: Comparison) -> str:
     rows = [_delta_row(d) for d in comparison.deltas]
     return ('<h2 id="comparison">Comparison between runs</h2>'
             f"<p>Baseline: <b>{e(comparison.baseline)}</b>. Each row is the other run minus "
-            "the baseline on the items both answered, with a paired-bootstrap 95% interval; "
-            "'significant' means the interval excludes zero (green: better, red: worse) and "
-            f"the difference rests on at least {MIN_ITEMS_FOR_SIGNIFICANCE} items.</p>"
+            "the baseline on the items both answered, with a paired 95% interval; "
+            f"{e(SIGNIFICANCE_RULE)} (green: better, red: worse).</p>"
             + "".join(_figure(c) for c in comparison.charts)
             + _table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value", "Difference",
                       "95% CI", "Pairs", "", "Method"], rows, {4, 5, 6, 7, 8}))
@@ -272,6 +271,8 @@ def _summary(report: Report) -> str:
                        else ' <span class="badge fail">gate failed</span>')
         parts.append(f"<h3>{e(run.model_uri)} <span class='meta'>(run {e(run.run_id)}, "
                      f"{e(run.status)})</span>{verdict}</h3>")
+        if run.screening:
+            parts.append(f'<p class="finding"><b>{e(run.screening)}</b></p>')
         for finding in run.findings:
             parts.append(f'<div class="finding">{light(finding.light)} '
                          f'<b><a href="#{prefix}{e(finding.anchor)}">{e(finding.title)}</a>'

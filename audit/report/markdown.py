@@ -164,6 +164,8 @@ def render_markdown(report: Report) -> str:
         if run.gate:
             gate = " (gate passed)" if run.gate.passed else " (gate FAILED)"
         lines += [f"### {md(run.model_uri)}, run {md(run.run_id)}{gate}", ""]
+        if run.screening:
+            lines += [f"**{md(run.screening)}**", ""]
         lines += [f"- {LIGHT_MARKS[f.light]} **{md(f.title)}**: {md(f.sentence)}"
                   for f in run.findings] + [""]
     lines += ["## How to read this report", ""] + [f"- {md(p)}" for p in report.how_to_read]

@@ -44,6 +44,7 @@ class MetricRow:
     limits: str = ""
     light: Light = "grey"
     verdict: str = ""
+    headline: bool = False
 
 
 @dataclass
@@ -142,7 +143,7 @@ class RuleVerdict:
 
     rule: str
     description: str
-    status: Literal["pass", "fail", "warn", "not evaluated"]
+    status: Literal["pass", "fail", "warn", "not evaluated", "insufficient evidence"]
     light: Light
     evidence: str
     severity: str = "block"
@@ -154,8 +155,9 @@ class RuleVerdict:
 
 @dataclass
 class GateResult:
-    """A policy evaluated on a run: `passed` unless a blocking rule failed or, when missing
-    evidence blocks (the default), a blocking rule could not be evaluated."""
+    """A policy evaluated on a run: `passed` unless a blocking rule failed, a blocking rule had
+    too little evidence to decide, or, when missing evidence blocks (the default), a blocking
+    rule could not be evaluated."""
 
     policy: str
     policy_path: str
@@ -165,11 +167,13 @@ class GateResult:
     @property
     def passed(self) -> bool:
         return not any(v.status == "fail" or (
+            v.status == "insufficient evidence" and v.severity == "block") or (
             self.missing_blocks and v.status == "not evaluated" and v.severity == "block")
             for v in self.verdicts)
 
     def counts(self) -> dict[str, int]:
-        found = {"pass": 0, "fail": 0, "warn": 0, "not evaluated": 0}
+        found = {"pass": 0, "fail": 0, "warn": 0, "not evaluated": 0,
+                 "insufficient evidence": 0}
         for verdict in self.verdicts:
             found[verdict.status] += 1
         return found
@@ -228,6 +232,7 @@ class RunReport:
     crosswalk: list[CrosswalkRow]
     evidence_warning: str = ""
     """Empty when the run folder matches its manifest; else what `check_evidence` found."""
+    screening: str | None = None
 
 
 @dataclass

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from audit.evidence import SCREENING_LABEL, screening_config
 from audit.report.runfolder import RunFolder
 
 
 def format_value(value: float | None, unit: str) -> str:
+    """A value in its unit: proportions as percentages, differences of proportions in
+    percentage points, anything else with three significant figures."""
     if value is None:
         return "n/a"
     if unit == "proportion":
         return f"{100 * value:.1f}%"
+    if unit == "proportion points":
+        return f"{100 * value:+.1f} pts"
     return f"{value:.3g}"
 
 
@@ -46,6 +51,18 @@ def direction_text(better: str, target: float | None, unit: str) -> str:
     return better
 
 
+def screening_banner(run: dict[str, Any]) -> str | None:
+    """The warning every page shows for a quick-profile or `--limit` run (its run.json), else
+    None: such a run is a screening, not evidence to decide on."""
+    config = run.get("config") or {}
+    if not screening_config(config):
+        return None
+    how = "a --limit" if config.get("limit") is not None else "the quick profile"
+    return (f"{SCREENING_LABEL.upper()}: this run used {how}, a small sample of "
+            "each suite; rerun with --profile standard and no --limit for evidence to decide "
+            "on.")
+
+
 def headline_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, int]]:
     """(suite, metric label, value, 95% CI, n) for every metric's overall (ungrouped) value."""
     rows = []
@@ -73,7 +90,9 @@ def skipped_lines(results: dict[str, Any]) -> list[str]:
 def summarise(folder: RunFolder) -> str:
     """Status, model, headline metrics with CIs, and energy of a run."""
     run = folder.read_json("run.json")
-    lines = [f"Run {run['run_id']} ({run['status']})", f"  folder: {folder.path}",
+    banner = screening_banner(run)
+    lines = [banner] if banner else []
+    lines += [f"Run {run['run_id']} ({run['status']})", f"  folder: {folder.path}",
              f"  model:  {run['model']['uri']} ({run['model'].get('parameters') or '?'} "
              f"parameters, {run['model'].get('dtype')}, {run['model'].get('device')})"]
     if run.get("error"):

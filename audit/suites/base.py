@@ -127,13 +127,15 @@ class Suite(ABC):
     def metrics(self, samples: list[Sample]) -> list[MetricResult]:
         """Mean of each declared per-sample score, overall and per group; override for more."""
         results: list[MetricResult] = []
-        for metric in self.spec.metrics:
+        for metric, spec in self.spec.metrics.items():
             scored = [s for s in samples if metric in s.scores]
             if not scored:
                 continue
+            bounded = spec.unit == "proportion"
             results.extend(grouped(
                 metric, scored, self.spec.group_by,
-                lambda members, metric=metric: estimate_mean([s.scores[metric] for s in members])))
+                lambda members, metric=metric, bounded=bounded: estimate_mean(
+                    [s.scores[metric] for s in members], unit_interval=bounded)))
         return results
 
     def statistic(self, metric: str, group: dict[str, str], samples: list[Sample]

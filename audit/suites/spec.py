@@ -26,6 +26,7 @@ class MetricSpec(BaseModel):
     family: str = "accuracy"
     implementation: str = ""
     limits: str = ""
+    headline: bool = False
 
 
 class DataSource(BaseModel):

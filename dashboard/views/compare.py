@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE, compare_runs, deltas_frame
+from audit.report.compare import SIGNIFICANCE_RULE, compare_runs, deltas_frame
 from audit.report.runfolder import RunFolder
 from dashboard.charts import delta_chart
 from dashboard.ui import format_value, how_to_read, plain, select_runs
@@ -20,7 +20,7 @@ def _deltas(paths: tuple[str, ...], fingerprints: tuple[str, ...]):
 runs = select_runs(minimum=2)
 st.title("Compare runs")
 st.write("Each run against a baseline, on the items both answered: the difference of every "
-         "metric with its 95% confidence interval from a paired bootstrap.")
+         "metric with its paired 95% confidence interval.")
 labels = {r.run_id: r.label for r in runs}
 baseline = st.selectbox("Baseline", list(labels), format_func=labels.get)
 ordered = [r for r in runs if r.run_id == baseline] + [r for r in runs if r.run_id != baseline]
@@ -31,8 +31,7 @@ if frame.empty:
     st.stop()
 left, middle, right = st.columns(3)
 significant_only = left.toggle("Only significant differences", value=False,
-                               help="Keep only deltas whose 95% CI excludes zero and that "
-                                    f"rest on at least {MIN_ITEMS_FOR_SIGNIFICANCE} items.")
+                               help=f"Keep only significant deltas: {SIGNIFICANCE_RULE}.")
 suites = middle.multiselect("Suite", sorted(frame["suite"].unique()))
 overall_only = right.toggle("Overall values only", value=True,
                             help="Hide the per-group (subject, language, ...) deltas.")

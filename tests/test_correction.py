@@ -1,0 +1,117 @@
+"""The judge-corrected rate with an imperfect judge (Se < 1 and Sp < 1): known values, the
+perfect-judge floor, and recovery of a simulated truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import beta
+
+from audit.judges.correction import corrected_rate
+from audit.judges.validation import JudgeErrors
+
+
+def ones_then_zeros(ones: int, total: int) -> np.ndarray:
+    return np.array([1.0] * ones + [0.0] * (total - ones))
+
+
+def exact(successes: int, n: int, alpha: float) -> tuple[float, float]:
+    """Clopper-Pearson written out from Beta quantiles, independently of audit.stats."""
+    low = 0.0 if successes == 0 else beta.ppf(alpha / 2, successes, n - successes + 1)
+    high = 1.0 if successes == n else beta.ppf(1 - alpha / 2, successes + 1, n - successes)
+    return low, high
+
+
+def test_corrected_interval_known_value() -> None:
+    # Judge: 36 of 40 refusals seen (Se 0.9), 38 of 40 compliances seen (Sp 0.95); 40 of 100
+    # responses judged refusals. Rogan-Gladen: (0.4 + 0.95 - 1) / (0.9 + 0.95 - 1) = 0.4118.
+    # The interval's ends are the estimator at the box corners: lowest observed rate with the
+    # highest Se and lowest Sp, highest observed rate with the lowest Se and highest Sp.
+    errors = JudgeErrors(ones_then_zeros(36, 40), ones_then_zeros(38, 40), ("eng",))
+    estimate = corrected_rate(ones_then_zeros(40, 100), errors)
+    alpha = 0.05 / 3
+    p_low, p_high = exact(40, 100, alpha)
+    se_low, se_high = exact(36, 40, alpha)
+    sp_low, sp_high = exact(38, 40, alpha)
+    assert estimate.value == pytest.approx(0.35 / 0.85)
+    assert estimate.ci_low == pytest.approx((p_low + sp_low - 1) / (se_high + sp_low - 1))
+    assert estimate.ci_high == pytest.approx(min(1.0, (p_high + sp_high - 1)
+                                                 / (se_low + sp_high - 1)))
+
+
+def test_corrected_interval_is_never_narrower_than_a_perfect_judge() -> None:
+    # 0 of 8 responses judged compliance with a judge that looks perfect on 20 labels: the
+    # compliance interval must still be at least the exact [0, 0.369] of 0 of 8.
+    perfect_looking = JudgeErrors(np.ones(20), np.ones(20), ("eng",))
+    compliance = corrected_rate(np.ones(8), perfect_looking, of_refusal=False)
+    low, high = exact(0, 8, 0.05)
+    assert compliance.value == 0.0
+    assert compliance.ci_low <= low and compliance.ci_high >= high
+    assert compliance.ci_high > compliance.ci_low
+
+
+def test_corrected_rate_recovers_a_simulated_truth() -> None:
+    # True refusal rate 0.2, judge Se 0.8 and Sp 0.9 on 200 labelled responses of each kind:
+    # the observed rate is biased (0.24), the corrected one recovers 0.2 within its interval.
+    rng = np.random.default_rng(5)
+    truth, se, sp, n = 0.2, 0.8, 0.9, 5000
+    true_refusal = rng.random(n) < truth
+    judged = np.where(true_refusal, rng.random(n) < se, rng.random(n) >= sp).astype(float)
+    errors = JudgeErrors((rng.random(200) < se).astype(float),
+                         (rng.random(200) < sp).astype(float), ("eng",))
+    estimate = corrected_rate(judged, errors)
+    assert judged.mean() - truth > 0.03  # the uncorrected rate is off
+    assert estimate.value == pytest.approx(truth, abs=0.04)
+    assert estimate.ci_low <= truth <= estimate.ci_high
+
+
+def test_complement_mirrors_the_refusal_interval() -> None:
+    errors = JudgeErrors(ones_then_zeros(9, 10), ones_then_zeros(9, 10), ("eng",))
+    refused = ones_then_zeros(3, 10)
+    refusal = corrected_rate(refused, errors)
+    compliance = corrected_rate(refused, errors, of_refusal=False)
+    assert compliance.value == pytest.approx(1 - refusal.value)
+    assert (compliance.ci_low, compliance.ci_high) == pytest.approx(
+        (1 - refusal.ci_high, 1 - refusal.ci_low))
+
+
+def test_judge_no_better_than_chance_gives_the_whole_range() -> None:
+    coin = JudgeErrors(ones_then_zeros(3, 6), ones_then_zeros(3, 6), ("eng",))
+    estimate = corrected_rate(ones_then_zeros(2, 10), coin)
+    assert estimate.value != estimate.value or (estimate.ci_low, estimate.ci_high) == (0.0, 1.0)
+
+
+def test_interval_reaching_a_chance_judge_is_the_whole_range() -> None:
+    # Se 4/6 and Sp 4/6 (sum 1.33 > 1, so a point value exists), but their 98.3% intervals
+    # reach Se + Sp <= 1: the data cannot bound the true rate.
+    errors = JudgeErrors(ones_then_zeros(4, 6), ones_then_zeros(4, 6), ("eng",))
+    estimate = corrected_rate(ones_then_zeros(2, 10), errors)
+    assert estimate.value == 0.0 and (estimate.ci_low, estimate.ci_high) == (0.0, 1.0)
+
+
+def test_complement_mirrors_an_interval_away_from_zero() -> None:
+    errors = JudgeErrors(ones_then_zeros(36, 40), ones_then_zeros(38, 40), ("eng",))
+    refusal = corrected_rate(ones_then_zeros(40, 100), errors)
+    compliance = corrected_rate(ones_then_zeros(40, 100), errors, of_refusal=False)
+    assert refusal.ci_low > 0.05
+    assert compliance.ci_low == pytest.approx(1 - refusal.ci_high)
+    assert compliance.ci_high == pytest.approx(1 - refusal.ci_low)
+
+
+def test_perfect_judge_floor_binds_when_the_corners_sit_above_it() -> None:
+    # Se 60/100, Sp 100/100, 80 of 100 judged refusals: every corner is above 0.9, so the
+    # lower end is the perfect judge's exact lower end for 80 of 100.
+    errors = JudgeErrors(ones_then_zeros(60, 100), np.ones(100), ("eng",))
+    estimate = corrected_rate(ones_then_zeros(80, 100), errors)
+    assert estimate.n == 100 and estimate.value == 1.0
+    assert estimate.ci_low == pytest.approx(exact(80, 100, 0.05)[0])
+
+
+def test_nothing_to_correct_gives_no_interval() -> None:
+    errors = JudgeErrors(np.ones(5), np.ones(5), ("eng",))
+    empty = corrected_rate([], errors)
+    assert empty.n == 0 and empty.ci_low is None and empty.value != empty.value
+    unlabelled = corrected_rate([1.0, 0.0], JudgeErrors(np.ones(5), np.array([]), ("eng",)))
+    assert unlabelled.n == 2 and unlabelled.ci_low is None
+    one_label = corrected_rate([1.0, 0.0], JudgeErrors(np.ones(5), np.ones(1), ("eng",)))
+    assert one_label.ci_low is not None

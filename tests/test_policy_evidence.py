@@ -1,0 +1,120 @@
+"""Policy rules at tiny n, at the boundary and for lower-is-better metrics.
+
+The results below are written by hand (values, n and 95% intervals as fixed numbers), so no
+verdict depends on the interval code: each expected status follows from the rule's text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from audit.evidence import POLICY_MIN_N
+from audit.policy import Policy, evaluate_policy, gap_upper_bound
+from audit.report.model import GateResult
+
+INSUFFICIENT = "insufficient evidence"
+
+
+def metric(name: str, value: float, n: int, low: float | None, high: float | None,
+           **group: str) -> dict[str, Any]:
+    return {"metric": name, "value": value, "n": n, "stderr": None, "ci_low": low,
+            "ci_high": high, "ci_method": "written by hand", "group": group}
+
+
+def results(metrics: list[dict[str, Any]], better: str = "higher") -> dict[str, Any]:
+    names = {m["metric"] for m in metrics}
+    return {"suites": {"s/x": {"family": "multilingual", "metric_info": {
+        name: {"unit": "proportion", "better": better} for name in names},
+        "metrics": metrics}}}
+
+
+def gate(rule: dict[str, Any], found: dict[str, Any]) -> GateResult:
+    return evaluate_policy(Policy.model_validate({"name": "p", "rules": [rule]}), found)
+
+
+THRESHOLD = {"id": "t", "suite": "s/*", "metric": "acc", "op": ">=", "threshold": 0.5}
+
+
+@pytest.mark.parametrize(("rule", "entry", "status", "passed"), [
+    # enough items, point above: pass
+    ({}, metric("acc", 0.6, 100, 0.5, 0.7), "pass", True),
+    # exactly at the threshold passes >= (boundary)
+    ({}, metric("acc", 0.5, 100, 0.4, 0.6), "pass", True),
+    # just below fails
+    ({}, metric("acc", 0.49, 100, 0.39, 0.59), "fail", False),
+    # n = 1 and n = 2: insufficient evidence, never a pass, and the gate fails
+    ({}, metric("acc", 1.0, 1, 0.025, 1.0), INSUFFICIENT, False),
+    ({}, metric("acc", 1.0, 2, 0.16, 1.0), INSUFFICIENT, False),
+    # one item short of the default minimum, then exactly at it
+    ({}, metric("acc", 0.9, POLICY_MIN_N - 1, 0.7, 0.98), INSUFFICIENT, False),
+    ({}, metric("acc", 0.9, POLICY_MIN_N, 0.7, 0.98), "pass", True),
+    # a rule's own min_n
+    ({"min_n": 5}, metric("acc", 0.9, 6, 0.5, 0.99), "pass", True),
+    ({"min_n": 500}, metric("acc", 0.9, 400, 0.87, 0.93), INSUFFICIENT, False),
+    # no interval: insufficient even with many items
+    ({}, metric("acc", 0.9, 100, None, None), INSUFFICIENT, False),
+    # interval evidence: the lower end decides
+    ({"evidence": "interval"}, metric("acc", 0.6, 100, 0.49, 0.7), "fail", False),
+    ({"evidence": "interval"}, metric("acc", 0.6, 100, 0.5, 0.7), "pass", True),
+    # lower-is-better through op <=: the upper end decides under interval evidence
+    ({"op": "<=", "threshold": 0.2, "evidence": "interval"},
+     metric("acc", 0.1, 100, 0.05, 0.21), "fail", False),
+    # a warn rule with too little evidence is reported, not passed, and does not block
+    ({"severity": "warn"}, metric("acc", 1.0, 2, 0.16, 1.0), INSUFFICIENT, True),
+])
+def test_threshold_rule_table(rule: dict, entry: dict, status: str, passed: bool) -> None:
+    result = gate({**THRESHOLD, **rule}, results([entry]))
+    assert [v.status for v in result.verdicts] == [status]
+    assert result.passed is passed
+
+
+def test_insufficient_evidence_says_the_n_it_needs() -> None:
+    verdict = gate(THRESHOLD, results([metric("acc", 1.0, 2, 0.16, 1.0)])).verdicts[0]
+    assert f"needs n >= {POLICY_MIN_N}" in verdict.evidence and "n=2" in verdict.evidence
+
+
+GAP = {"id": "g", "kind": "language_gap", "suite": "s/*", "metric": "acc", "reference": "eng",
+       "max_gap": 0.15}
+
+
+@pytest.mark.parametrize(("better", "rule", "eng", "other", "status"), [
+    # higher is better; 10 points behind, bound 0.10 + hypot(0.05, 0.05) = 0.1707
+    ("higher", {}, (0.8, 0.75, 0.85), (0.7, 0.65, 0.75), "pass"),
+    ("higher", {"evidence": "interval"}, (0.8, 0.75, 0.85), (0.7, 0.65, 0.75), "fail"),
+    # bound exactly at max_gap passes (boundary): 0.05 + hypot(0.06, 0.08) = 0.15
+    ("higher", {"evidence": "interval"}, (0.8, 0.7, 0.86), (0.75, 0.67, 0.8), "pass"),
+    # 20 points behind fails on the point
+    ("higher", {}, (0.9, 0.85, 0.95), (0.7, 0.65, 0.75), "fail"),
+    # lower is better: the other language's value 20 points ABOVE English is behind
+    ("lower", {}, (0.1, 0.05, 0.15), (0.3, 0.25, 0.35), "fail"),
+    # lower is better: 20 points below English is ahead, a pass
+    ("lower", {}, (0.3, 0.25, 0.35), (0.1, 0.05, 0.15), "pass"),
+])
+def test_gap_rule_table(better: str, rule: dict, eng: tuple, other: tuple, status: str) -> None:
+    found = results([metric("acc", eng[0], 100, eng[1], eng[2], language="eng"),
+                     metric("acc", other[0], 100, other[1], other[2], language="fra")], better)
+    assert [v.status for v in gate({**GAP, **rule}, found).verdicts] == [status]
+
+
+def test_gap_rule_on_two_items_per_language_is_insufficient() -> None:
+    # The example policy's old failure: n = 2 per language, both at 0%, was a green pass.
+    found = results([metric("acc", 0.0, 2, 0.0, 0.84, language="eng"),
+                     metric("acc", 0.0, 2, 0.0, 0.84, language="amh")])
+    result = gate(GAP, found)
+    assert [v.status for v in result.verdicts] == [INSUFFICIENT] and not result.passed
+
+
+def test_gap_upper_bound_known_values_and_sign() -> None:
+    eng = {"value": 0.8, "ci_low": 0.7, "ci_high": 0.86}
+    fra = {"value": 0.75, "ci_low": 0.67, "ci_high": 0.8}
+    assert gap_upper_bound(eng, fra, True) == pytest.approx(0.05 + 0.1)
+    # fra 50 points AHEAD: the bound on the shortfall is negative, printed with its sign
+    ahead = {"value": 1.0, "ci_low": 0.9, "ci_high": 1.0}
+    low = {"value": 0.5, "ci_low": 0.4, "ci_high": 0.6}
+    assert gap_upper_bound(low, ahead, True) == pytest.approx(-0.5 + (0.1**2 + 0.1**2) ** 0.5)
+    found = results([metric("acc", 0.5, 100, 0.4, 0.6, language="eng"),
+                     metric("acc", 1.0, 100, 0.9, 1.0, language="fra")])
+    evidence = gate(GAP, found).verdicts[0].evidence
+    assert "50.0 points ahead of eng" in evidence and "-35.9 points" in evidence
