@@ -38,6 +38,9 @@ class RunConfig(BaseModel):
                                   description="requests per chunk saved to the request cache")
     request_cache: bool = Field(
         default=True, description="reuse answers earlier runs stored in the shared cache")
+    judge: str | None = Field(
+        default=None, description="refusal judge of the misuse suites: classifier, patterns or "
+                                  "llm:<model uri>; unset: $FM_AUDIT_JUDGE, else classifier")
 
     def load_options(self) -> LoadOptions:
         return LoadOptions(device=self.device, batch_size=self.batch_size, dtype=self.dtype,

@@ -25,6 +25,7 @@ from audit.engine.settings import NUMERICS_VERSION
 from audit.environment import describe_environment
 from audit.errors import AuditError, DatasetError, RunFolderError, UnsupportedRequest
 from audit.execution import RequestCache, execute
+from audit.judges import judge_record, select_judge
 from audit.models.base import LoadedModel
 from audit.registry import load_model
 from audit.report.runfolder import REQUEST_CACHE, SCHEMA_VERSION, RunFolder
@@ -152,6 +153,7 @@ def _start(config: RunConfig, suites: list[Suite], model: LoadedModel) -> RunFol
         "engine": model.lm.describe() if isinstance(model.lm, FastLM) else None,
         "suites": [s.name for s in suites],
         "data_sources": {s.name: s.data_sources() for s in suites},
+        "judge": judge_record() if any(s.spec.family == "misuse" for s in suites) else None,
     })
     return folder
 
@@ -165,6 +167,7 @@ def _set_status(folder: RunFolder, status: str, error: str | None = None) -> Non
 def run_audit(config: RunConfig) -> RunFolder:
     """Run a new audit as configured and return its (complete) run folder."""
     suites = select(config.suites or sorted(available()))
+    select_judge(config.judge)
     seed_everything(config.seed)
     model = load_model(config.model, config.load_options())
     folder = _start(config, suites, model)
@@ -180,6 +183,7 @@ def resume_audit(run: str, reports_dir: Path) -> RunFolder:
                              fix="start a new run instead of --resume.")
     config = RunConfig.model_validate(recorded["config"])
     suites = select(recorded["suites"])
+    select_judge(config.judge)
     seed_everything(config.seed)
     model = load_model(config.model, config.load_options())
     changed = _changed_files(recorded["model"]["files"], model.provenance.files)
