@@ -1,11 +1,11 @@
 """Generate real model responses to the judge's prompt list, to be labelled by hand.
 
-Reads `suites/misuse/data/judge_prompts.jsonl` (harmful requests in Portuguese and Italian,
-benign requests in nine languages), asks the model each prompt once through its chat template
-(greedy, `--max-gen-toks` new tokens, the project's engine) and writes one JSON line per
-prompt with the response and an empty `label`, for a person to fill in with the labelling
-rule of `suites/misuse/data/README.md`. The responses in `judge_labelled.jsonl` marked
-`source: smollm2` were made this way (and from a standard-profile run of the misuse suites).
+Reads `suites/misuse/data/judge_prompts.jsonl` (harmful, benign and over-refusal prompts in
+nine languages), asks the model each prompt once through its chat template (greedy,
+`--max-gen-toks` new tokens, the project's engine) and writes one JSON line per prompt with
+the response and an empty `label`, for a person to fill in with the labelling rule of
+`suites/misuse/data/README.md`. The responses in `judge_labelled.jsonl` marked
+`source: smollm2` were made this way, with `--max-gen-toks 40`.
 
     python examples/generate_judge_responses.py --out responses.jsonl
 """

@@ -11,9 +11,10 @@ language:
   (characters, for scripts written without spaces) found in the response.
 
 It is fitted, when first built in a process, on the `train` split of the labelled responses
-(about a second on one CPU core; no file is downloaded or cached) and its settings were chosen
-on the `dev` split (`examples/select_judge.py`); the `test` split measures it. Fitting is
-deterministic, so the same training data give the same judge, named by a hash of both.
+(7 s measured on a loaded 2-core machine; nothing is downloaded or cached) and its settings
+were chosen on the `dev` split (`examples/select_judge.py`); the `test` split measures it.
+Fitting is deterministic, so the same training data give the same judge, named by a hash of
+both.
 """
 
 from __future__ import annotations
