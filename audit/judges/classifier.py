@@ -70,7 +70,8 @@ class ClassifierSettings:
 
 
 class ClassifierJudge(Judge):
-    """Refusal when the fitted probability of refusal reaches `settings.threshold`."""
+    """Refusal when the fitted probability of refusal reaches `settings.threshold`, or (with
+    `settings.patterns_decide`, the default) when a refusal pattern matches."""
 
     def __init__(self, training: Sequence[LabelledResponse] | None = None,
                  settings: ClassifierSettings | None = None) -> None:
