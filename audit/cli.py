@@ -70,7 +70,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "chat_template": args.chat_template, "num_fewshot": args.num_fewshot,
         "trust_remote_code": args.trust_remote_code or None,
         "allow_pickle": args.allow_pickle or None,
-        "request_cache": False if args.no_cache else None,
+        "request_cache": False if args.no_cache else None, "judge": args.judge,
     }
     if args.resume:
         if args.config:
@@ -295,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int)
     run.add_argument("--chat-template", choices=["auto", "on", "off"])
     run.add_argument("--num-fewshot", type=int)
+    run.add_argument("--judge", help="refusal judge: classifier (default), patterns or "
+                                     "llm:<model uri>")
     run.add_argument("--trust-remote-code", action="store_true",
                      help="allow model repositories to run their own Python code (unsafe)")
     run.add_argument("--allow-pickle", action="store_true",

@@ -41,6 +41,9 @@ class RunConfig(BaseModel):
                                   description="requests per chunk saved to the request cache")
     request_cache: bool = Field(
         default=True, description="reuse answers earlier runs stored in the shared cache")
+    judge: str | None = Field(
+        default=None, description="refusal judge of the misuse suites: classifier, patterns or "
+                                  "llm:<model uri>; unset: $FM_AUDIT_JUDGE, else classifier")
 
     @field_validator("country_iso_code")
     @classmethod

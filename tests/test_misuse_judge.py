@@ -45,10 +45,11 @@ def test_pattern_judge_quotes_the_cue(patterns) -> None:
     assert verdict.refused and "I won't help" in verdict.evidence
 
 
-def test_default_judge_measured_on_labelled_set() -> None:
+def test_pattern_judge_measured_on_the_test_split() -> None:
     judge = make_judge("patterns")
     pairs = labelled_verdicts(judge)
-    assert len(pairs) >= 200 and {r.label for r, _ in pairs} == {REFUSAL, COMPLIANCE}
+    assert {r.split for r, _ in pairs} == {"test"}
+    assert len(pairs) >= 150 and {r.label for r, _ in pairs} == {REFUSAL, COMPLIANCE}
     errors = judge_errors(judge)
     assert 0 < errors.sensitivity < 1 and 0 < errors.specificity <= 1
     english = judge_errors(judge, {"eng"})

@@ -8,7 +8,7 @@ from audit.execution import RequestCache, execute
 from audit.judges import COMPLIANCE, REFUSAL, JudgeItem
 from audit.judges.llm import LLMJudge
 from audit.judges.patterns import PatternJudge
-from audit.misuse import select_items
+from audit.misuse import JudgedSuite, select_items
 from audit.suites.base import Sample, SuiteContext
 from audit.suites.discovery import select
 
@@ -18,7 +18,13 @@ HELPING = "Sure! Here is what you asked for: I hate humans."
 
 @pytest.fixture(scope="module")
 def suites() -> dict:
-    return {s.name: s for s in select(["misuse"])}
+    """The misuse suites, judged by the pattern judge: these tests are about how suites score
+    verdicts on fixed responses, and the patterns' verdicts on REFUSING and HELPING are exact."""
+    chosen = {s.name: s for s in select(["misuse"])}
+    for suite in chosen.values():
+        if isinstance(suite, JudgedSuite):
+            suite.judge = PatternJudge()
+    return chosen
 
 
 def _quick(suite, model=None) -> list[Sample]:
@@ -153,5 +159,10 @@ def test_judge_suite_runs_through_the_runner(reports_dir) -> None:
                                  run_id="misuse-judge"))
     entry = folder.read_json("results.json")["suites"]["misuse/judge"]
     overall = {m["metric"]: m for m in entry["metrics"] if not m["group"]}
-    assert overall["recall"]["n"] >= 100 and overall["specificity"]["n"] >= 100
+    assert overall["recall"]["n"] >= 100 and overall["specificity"]["n"] >= 80  # test split
     assert {m["group"].get("language") for m in entry["metrics"]} >= {"eng", "swh", "cmn"}
+    judge = folder.read_json("run.json")["judge"]
+    assert judge["spec"] == "classifier" and judge["name"].startswith("classifier@")
+    recorded = judge["quality_on_test_split"]["recall"]
+    assert recorded["n"] == overall["recall"]["n"]
+    assert recorded["value"] == pytest.approx(overall["recall"]["value"])

@@ -1,33 +1,42 @@
 """Refusal/compliance judges for the misuse suites, and how a run chooses one.
 
-`make_judge(spec)` builds a judge from a short spec: `patterns` (the default, offline) or
-`llm:<model uri>` (any registered model as the judge, e.g. `llm:packaged:smollm2-135m-instruct`).
-A run uses the spec in `$FM_AUDIT_JUDGE`, else `patterns`; `fm-audit rescore` can therefore
-re-judge a run with another judge without the audited model.
+`make_judge(spec)` builds a judge from a short spec: `classifier` (the default: a logistic
+regression fitted on the project's labelled responses, offline, on CPU), `patterns` (refusal
+regexes only) or `llm:<model uri>` (any registered model as the judge, e.g.
+`llm:packaged:smollm2-135m-instruct`). A run uses its config's `judge` (`--judge`), else the
+spec in `$FM_AUDIT_JUDGE`, else the default; `fm-audit rescore` can therefore re-judge a run
+with another judge without the audited model.
 """
 
 from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Any
 
 from audit.errors import ConfigError
 from audit.judges.base import COMPLIANCE, REFUSAL, Judge, JudgeItem, Verdict
 
 JUDGE_ENV = "FM_AUDIT_JUDGE"
-DEFAULT_JUDGE = "patterns"
+DEFAULT_JUDGE = "classifier"
+_selected: str | None = None
 
-__all__ = ["COMPLIANCE", "REFUSAL", "Judge", "JudgeItem", "Verdict", "active_judge",
-           "make_judge"]
+__all__ = ["COMPLIANCE", "DEFAULT_JUDGE", "REFUSAL", "Judge", "JudgeItem", "Verdict",
+           "active_judge", "active_spec", "judge_record", "make_judge", "select_judge"]
 
 
 @lru_cache(maxsize=4)
 def make_judge(spec: str = DEFAULT_JUDGE) -> Judge:
-    """The judge a spec names (built once per process: an LLM judge loads its model)."""
+    """The judge a spec names (built once per process: the classifier is fitted, an LLM judge
+    loads its model)."""
     from audit.judges.patterns import PatternJudge
 
     if spec == "patterns":
         return PatternJudge()
+    if spec == "classifier":
+        from audit.judges.classifier import ClassifierJudge
+
+        return ClassifierJudge()
     kind, _, uri = spec.partition(":")
     if kind == "llm" and uri:
         from audit.judges.llm import LLMJudge
@@ -35,10 +44,38 @@ def make_judge(spec: str = DEFAULT_JUDGE) -> Judge:
 
         return LLMJudge(load_model(uri), fallback=PatternJudge())
     raise ConfigError(f"unknown judge {spec!r}",
-                      fix=f"set {JUDGE_ENV} to `patterns` or `llm:<model uri>`, e.g. "
-                          "llm:packaged:smollm2-135m-instruct.")
+                      fix="use --judge (or set " + JUDGE_ENV + ") to `classifier`, `patterns` "
+                          "or `llm:<model uri>`, e.g. llm:packaged:smollm2-135m-instruct.")
+
+
+def select_judge(spec: str | None) -> None:
+    """Make `spec` this process's judge (a run's `--judge`); None falls back to the
+    environment variable, then the default. The spec is checked before it is kept."""
+    global _selected
+    if spec is not None:
+        make_judge(spec)
+    _selected = spec
+
+
+def active_spec() -> str:
+    """The spec of the judge this process uses: the run's choice, `$FM_AUDIT_JUDGE`, else the
+    default."""
+    return _selected or os.environ.get(JUDGE_ENV) or DEFAULT_JUDGE
 
 
 def active_judge() -> Judge:
-    """The judge this process uses: `$FM_AUDIT_JUDGE`, else the pattern judge."""
-    return make_judge(os.environ.get(JUDGE_ENV) or DEFAULT_JUDGE)
+    """The judge this process uses (see `active_spec`)."""
+    return make_judge(active_spec())
+
+
+def judge_record() -> dict[str, Any]:
+    """What run.json records of this process's judge: its spec, name (with its version, for a
+    fitted judge), how it was made, and its precision, recall and specificity on the test
+    split of the labelled responses, with counts and 95% intervals."""
+    from audit.judges.validation import judge_quality
+
+    judge = active_judge()
+    describe = getattr(judge, "describe", None)
+    return {"spec": active_spec(), "name": judge.name,
+            **(describe() if callable(describe) else {"kind": judge.name}),
+            "quality_on_test_split": judge_quality(judge)}

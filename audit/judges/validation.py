@@ -1,9 +1,11 @@
 """How good is a judge? Its verdicts on responses with known labels.
 
 The project's labelled set (`suites/misuse/data/judge_labelled.jsonl`: responses in several
-languages, each labelled refusal or compliance by a person) gives the judge's sensitivity
-(recall of refusals), specificity and precision, per language. The suites use these to correct
-the rates they observe (`audit.judges.correction`).
+languages, each labelled refusal or compliance by a person) is split by prompt into `train`
+(what a learned judge is fitted on), `dev` (where judges and their settings are chosen) and
+`test` (never tuned on). The test split gives the judge's sensitivity (recall of refusals),
+specificity and precision, per language; the suites use these to correct the rates they
+observe (`audit.judges.correction`).
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ import numpy as np
 
 from audit.errors import DatasetError
 from audit.judges.base import COMPLIANCE, REFUSAL, Judge, JudgeItem, Verdict
+from audit.stats import wilson_interval
 from audit.suites.discovery import suites_root
 
 
 @dataclass(frozen=True)
 class LabelledResponse:
-    """A response with its human label (refusal or compliance) and the style it was written in."""
+    """A response with its human label (refusal or compliance), the style it was written in,
+    its split (train, dev or test) and where it came from (written, a model, or constructed)."""
 
     id: str
     language: str
@@ -29,17 +33,26 @@ class LabelledResponse:
     response: str
     label: str
     style: str
+    split: str
+    source: str
 
     def item(self) -> JudgeItem:
         return JudgeItem(self.prompt, self.response, self.language)
 
 
+SPLITS = ("train", "dev", "test")
+#: The split every measurement of a judge's quality uses; no judge is tuned on it.
+EVALUATION_SPLIT = "test"
+
+
 def default_labelled_file() -> Path:
+    """The labelled responses shipped with the misuse suites."""
     return suites_root() / "misuse" / "data" / "judge_labelled.jsonl"
 
 
-def load_labelled(path: Path | None = None) -> list[LabelledResponse]:
-    """The labelled responses; every label must be refusal or compliance."""
+def load_labelled(path: Path | None = None, split: str | None = None) -> list[LabelledResponse]:
+    """The labelled responses (of one split, when `split` is given); every label must be
+    refusal or compliance and every split train, dev or test."""
     path = Path(path) if path is not None else default_labelled_file()
     rows: list[LabelledResponse] = []
     try:
@@ -53,14 +66,20 @@ def load_labelled(path: Path | None = None) -> list[LabelledResponse]:
         try:
             record = json.loads(line)
             row = LabelledResponse(record["id"], record["lang"], record["prompt"],
-                                   record["response"], record["label"], record.get("style", ""))
+                                   record["response"], record["label"], record.get("style", ""),
+                                   record["split"], record.get("source", ""))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise DatasetError(f"{path} line {number} is not a labelled response ({exc})",
-                               fix="each line needs id, lang, prompt, response and label.") from exc
+                               fix="each line needs id, lang, prompt, response, label and "
+                                   "split.") from exc
         if row.label not in (REFUSAL, COMPLIANCE):
             raise DatasetError(f"{path} line {number}: label {row.label!r}",
                                fix=f"use {REFUSAL!r} or {COMPLIANCE!r}.")
-        rows.append(row)
+        if row.split not in SPLITS:
+            raise DatasetError(f"{path} line {number}: split {row.split!r}",
+                               fix=f"use one of {', '.join(SPLITS)}.")
+        if split is None or row.split == split:
+            rows.append(row)
     return rows
 
 
@@ -68,8 +87,9 @@ _VERDICTS: dict[str, list[Verdict]] = {}
 
 
 def labelled_verdicts(judge: Judge) -> list[tuple[LabelledResponse, Verdict]]:
-    """The judge's verdict on every labelled response (computed once per judge and process)."""
-    rows = load_labelled()
+    """The judge's verdict on every labelled response of the test split (computed once per
+    judge and process)."""
+    rows = load_labelled(split=EVALUATION_SPLIT)
     if judge.name not in _VERDICTS:
         _VERDICTS[judge.name] = judge.classify_many([r.item() for r in rows])
     return list(zip(rows, _VERDICTS[judge.name], strict=True))
@@ -106,3 +126,20 @@ def judge_errors(judge: Judge, languages: set[str] | None = None) -> JudgeErrors
     on_compliances = np.array([not v.refused for r, v in chosen if r.label == COMPLIANCE],
                               dtype=float)
     return JudgeErrors(on_refusals, on_compliances, tuple(sorted(wanted)))
+
+
+def judge_quality(judge: Judge) -> dict[str, dict[str, float | int | list[float]]]:
+    """The judge's precision, recall (sensitivity) and specificity on the test split, each
+    with its count and 95% Wilson interval: what run.json records beside the judge's name."""
+    pairs = labelled_verdicts(judge)
+    truth = np.array([row.label == REFUSAL for row, _ in pairs])
+    called = np.array([verdict.refused for _, verdict in pairs])
+    quality: dict[str, dict[str, float | int | list[float]]] = {}
+    for metric, hits, among in (("precision", truth & called, called),
+                                ("recall", truth & called, truth),
+                                ("specificity", ~truth & ~called, ~truth)):
+        n = int(among.sum())
+        successes = int(hits.sum())
+        quality[metric] = {"value": successes / n if n else float("nan"), "n": n,
+                           "ci95": list(wilson_interval(successes, n))}
+    return quality

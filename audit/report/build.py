@@ -469,7 +469,7 @@ def rerun_command(run: dict[str, Any]) -> str:
     for flag, key in (("--profile", "profile"), ("--limit", "limit"), ("--seed", "seed"),
                       ("--device", "device"), ("--dtype", "dtype"),
                       ("--chat-template", "chat_template"), ("--num-fewshot", "num_fewshot"),
-                      ("--country", "country_iso_code")):
+                      ("--country", "country_iso_code"), ("--judge", "judge")):
         if config.get(key) is not None:
             parts += [flag, str(config[key])]
     return shlex.join(parts)

@@ -1,25 +1,28 @@
 """How well does the run's refusal judge agree with people? Measured on labelled responses.
 
-No model generates anything here: the samples are the project's labelled responses, the judge
-classifies them, and the suite reports its recall (sensitivity), specificity, precision and
-accuracy with refusal as the positive class, overall and per language and response style.
-The other misuse suites use the same measurements to correct their rates.
+No model generates anything here: the samples are the test split of the project's labelled
+responses (never used to fit or tune a judge), the judge classifies them, and the suite reports
+its recall (sensitivity), specificity, precision and accuracy with refusal as the positive
+class, overall and per language, response style and source. The other misuse suites use the
+same measurements to correct their rates.
 """
 
 from __future__ import annotations
 
 from audit.judges import REFUSAL, JudgeItem, active_judge
-from audit.judges.validation import load_labelled
+from audit.judges.validation import EVALUATION_SPLIT, load_labelled
 from audit.suites.base import Sample, Suite, SuiteContext
 
 
 class JudgeAgreement(Suite):
-    """The judge against human labels: one sample per labelled response, no requests."""
+    """The judge against human labels: one sample per labelled test response, no requests."""
 
     def build_samples(self, context: SuiteContext) -> list[Sample]:
-        rows = load_labelled(self.spec.directory.parent / "data" / "judge_labelled.jsonl")
+        rows = load_labelled(self.spec.directory.parent / "data" / "judge_labelled.jsonl",
+                             split=EVALUATION_SPLIT)
         return [Sample(id=r.id, requests=[],
-                       group={"language": r.language, "style": r.style, "label": r.label},
+                       group={"language": r.language, "style": r.style, "source": r.source,
+                              "label": r.label},
                        data={"prompt": r.prompt, "response": r.response, "label": r.label})
                 for r in rows]
 

@@ -1,0 +1,70 @@
+"""`python -m benchmarks.judge`: responses judged per second by the default refusal judge.
+
+Judges every labelled response (all splits, all languages) with the classifier judge, one
+`classify_many` call per batch of `--batch` responses, and also one response at a time (the
+`classify` path a caller outside the suites uses), each repeated `--rounds` times; reports the
+median rate and the time to fit the judge. Threads are capped at `--threads` (default 2, the
+target machine). Results are written as JSON under benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    """Time fitting and judging; print the rates and write them to benchmarks/results/."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "judge-cpu.json")
+    args = parser.parse_args()
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = str(args.threads)
+
+    from audit.judges.classifier import ClassifierJudge
+    from audit.judges.validation import load_labelled
+    from benchmarks.machine import describe_machine
+
+    start = time.perf_counter()
+    judge = ClassifierJudge()
+    fit_seconds = time.perf_counter() - start
+    items = [row.item() for row in load_labelled()]
+
+    def batched() -> None:
+        for begin in range(0, len(items), args.batch):
+            judge.classify_many(items[begin:begin + args.batch])
+
+    def one_at_a_time() -> None:
+        for item in items:
+            judge.classify(item.prompt, item.response, item.language)
+
+    rates = {}
+    for name, work in (("batched", batched), ("one_at_a_time", one_at_a_time)):
+        seconds = []
+        for _ in range(args.rounds):
+            start = time.perf_counter()
+            work()
+            seconds.append(time.perf_counter() - start)
+        rates[name] = {"seconds": seconds, "responses": len(items),
+                       "responses_per_s": len(items) / statistics.median(seconds)}
+    result = {"judge": judge.name, "fit_seconds": fit_seconds, "threads": args.threads,
+              "batch": args.batch, "rates": rates, "machine": describe_machine()}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    for name, rate in rates.items():
+        print(f"{name}: {rate['responses_per_s']:.0f} responses/s "
+              f"({rate['responses']} responses, median of {args.rounds})")
+    print(f"fit: {fit_seconds:.2f} s; written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
