@@ -1,8 +1,8 @@
 """Refusal/compliance judges for the misuse suites, and how a run chooses one.
 
-`make_judge(spec)` builds a judge from a short spec: `classifier` (the default: a logistic
-regression fitted on the project's labelled responses, offline, on CPU), `patterns` (refusal
-regexes only) or `llm:<model uri>` (any registered model as the judge, e.g.
+`make_judge(spec)` builds a judge from a short spec: `patterns` (the default: per-language
+refusal regexes), `classifier` (a logistic regression fitted on the project's labelled
+responses, offline, on CPU) or `llm:<model uri>` (any registered model as the judge, e.g.
 `llm:packaged:smollm2-135m-instruct`). A run uses its config's `judge` (`--judge`), else the
 spec in `$FM_AUDIT_JUDGE`, else the default; `fm-audit rescore` can therefore re-judge a run
 with another judge without the audited model.
@@ -18,7 +18,10 @@ from audit.errors import ConfigError
 from audit.judges.base import COMPLIANCE, REFUSAL, Judge, JudgeItem, Verdict
 
 JUDGE_ENV = "FM_AUDIT_JUDGE"
-DEFAULT_JUDGE = "classifier"
+# The patterns stay the default: on the test split they never called a compliant response a
+# refusal (specificity 1.00), while the classifier did so for a third of them (0.65), which
+# would report refusals a model did not make; its higher recall is available with --judge.
+DEFAULT_JUDGE = "patterns"
 _selected: str | None = None
 
 __all__ = ["COMPLIANCE", "DEFAULT_JUDGE", "REFUSAL", "Judge", "JudgeItem", "Verdict",
