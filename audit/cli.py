@@ -144,7 +144,7 @@ def _open_runs(runs: list[str], reports: str) -> list:
 def _warn_unverified(folders: list) -> list:
     """Check every run folder against its manifest; print a warning first (on stderr, so
     csv and json output stay parseable) for each that is not verified; return those."""
-    from audit.report.evidence import check_evidence
+    from audit.report.verification import check_evidence
 
     unverified = [ev for ev in map(check_evidence, folders) if not ev.verified]
     for evidence in unverified:

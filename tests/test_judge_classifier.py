@@ -30,7 +30,7 @@ from audit.judges.validation import (
     load_labelled,
 )
 from audit.report.build import rerun_command
-from audit.stats import wilson_interval
+from audit.stats import clopper_pearson_interval
 
 
 @pytest.fixture(scope="module")
@@ -156,8 +156,8 @@ def test_judge_quality_counts_the_test_split(rows) -> None:
     assert quality["specificity"]["value"] == 0.0
     assert quality["precision"]["n"] == len(test)
     assert quality["precision"]["value"] == pytest.approx(refusals / len(test))
-    assert quality["precision"]["ci95"] == pytest.approx(list(wilson_interval(refusals,
-                                                                              len(test))))
+    assert quality["precision"]["ci95"] == pytest.approx(
+        list(clopper_pearson_interval(refusals, len(test))))
 
 
 def test_run_config_chooses_the_judge(monkeypatch) -> None:

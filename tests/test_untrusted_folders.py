@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 
 from audit.cli import main
 from audit.report.build import build_report
-from audit.report.evidence import check_evidence
+from audit.report.verification import check_evidence
 from audit.report.markdown import render_markdown
 from audit.report.publish import write_report
 from audit.report.runfolder import RunFolder

@@ -18,7 +18,7 @@ import numpy as np
 
 from audit.errors import DatasetError
 from audit.judges.base import COMPLIANCE, REFUSAL, Judge, JudgeItem, Verdict
-from audit.stats import wilson_interval
+from audit.stats import clopper_pearson_interval
 from audit.suites.discovery import suites_root
 
 
@@ -130,7 +130,7 @@ def judge_errors(judge: Judge, languages: set[str] | None = None) -> JudgeErrors
 
 def judge_quality(judge: Judge) -> dict[str, dict[str, float | int | list[float]]]:
     """The judge's precision, recall (sensitivity) and specificity on the test split, each
-    with its count and 95% Wilson interval: what run.json records beside the judge's name."""
+    with its count and exact (Clopper-Pearson) 95% interval: what run.json records beside the judge's name."""
     pairs = labelled_verdicts(judge)
     truth = np.array([row.label == REFUSAL for row, _ in pairs])
     called = np.array([verdict.refused for _, verdict in pairs])
@@ -141,5 +141,5 @@ def judge_quality(judge: Judge) -> dict[str, dict[str, float | int | list[float]
         n = int(among.sum())
         successes = int(hits.sum())
         quality[metric] = {"value": successes / n if n else float("nan"), "n": n,
-                           "ci95": list(wilson_interval(successes, n))}
+                           "ci95": list(clopper_pearson_interval(successes, n))}
     return quality
