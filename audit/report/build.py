@@ -17,7 +17,6 @@ from audit import __version__
 from audit.policy import Policy, evaluate_policy
 from audit.redaction import hidden_in_reports, redaction_note
 from audit.report.compare import MetricDelta, compare_runs, group_label
-from audit.report.verification import Evidence, check_evidence
 from audit.report.guide import AREA_MEANING, CROSSWALK, HOW_TO_READ, LIMITS
 from audit.report.model import (
     AREA_TITLES,
@@ -42,6 +41,7 @@ from audit.report.model import (
 )
 from audit.report.runfolder import RunFolder
 from audit.report.summary import format_value, interval_text, quantity, screening_banner
+from audit.report.verification import Evidence, check_evidence
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ import pandas as pd
 from audit.errors import RunFolderError
 from audit.redaction import hidden_in_reports
 from audit.report.compare import group_label
-from audit.report.verification import check_evidence
 from audit.report.runfolder import MANIFESTED, RunFolder, list_runs
+from audit.report.verification import check_evidence
 
 log = logging.getLogger(__name__)
 
