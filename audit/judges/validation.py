@@ -130,7 +130,8 @@ def judge_errors(judge: Judge, languages: set[str] | None = None) -> JudgeErrors
 
 def judge_quality(judge: Judge) -> dict[str, dict[str, float | int | list[float]]]:
     """The judge's precision, recall (sensitivity) and specificity on the test split, each
-    with its count and exact (Clopper-Pearson) 95% interval: what run.json records beside the judge's name."""
+    with its count and exact (Clopper-Pearson) 95% interval: what run.json records beside
+    the judge's name."""
     pairs = labelled_verdicts(judge)
     truth = np.array([row.label == REFUSAL for row, _ in pairs])
     called = np.array([verdict.refused for _, verdict in pairs])
