@@ -218,9 +218,14 @@ def _warn_if_numerics_changed(recorded: dict[str, Any] | None, model: LoadedMode
                               run_id: str) -> None:
     """Say so when the engine that continues a run computes differently from the one that
     began it: answers already computed are kept, so the run mixes the two."""
-    before = (recorded or {}).get("numerics") or (recorded or {}).get("numerics_version")
-    now = model.lm.describe()["numerics"] if isinstance(model.lm, FastLM) else None
-    if before != now:
+    recorded = recorded or {}
+    engine = model.lm.describe() if isinstance(model.lm, FastLM) else {}
+    # The version, and the full identity (with the CPU thread count) where the run recorded it.
+    changed = [key for key in ("numerics_version", "numerics")
+               if key in recorded and recorded[key] != engine.get(key)]
+    if changed or bool(recorded) != bool(engine):
+        key = changed[0] if changed else "numerics_version"
+        before, now = recorded.get(key), engine.get(key)
         log.warning("Run %s began with engine numerics %s and continues with %s: answers "
                     "already computed are kept, new ones may differ from them by ~1e-5; start "
                     "a new run for numbers from one engine", run_id,

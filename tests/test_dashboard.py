@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from audit.evidence import POLICY_MIN_N
 from audit.report.compare import compare_runs, deltas_frame
 from audit.report.frames import OVERALL, load_run, response_text, run_fingerprint
 from audit.report.runfolder import RunFolder
@@ -163,13 +164,14 @@ def test_overview_traffic_lights_follow_the_policy(dashboard_reports: Path,
     card = app.dataframe[1].value
     acc = card[card["metric"] == "Accuracy"].iloc[0]
     value = RunFolder(dashboard_reports / "small-run").read_json("results.json")
-    measured = next(m["value"] for m in value["suites"]["capability/core_mc"]["metrics"]
-                    if m["metric"] == "acc" and not m["group"])
+    overall = next(m for m in value["suites"]["capability/core_mc"]["metrics"]
+                   if m["metric"] == "acc" and not m["group"])
     # The example policy's capability floor: accuracy >= 0.5 on the point estimate; amber
-    # when the 95% CI reaches below the threshold.
-    low = next(m["ci_low"] for m in value["suites"]["capability/core_mc"]["metrics"]
-               if m["metric"] == "acc" and not m["group"])
-    expected = "🔴 fail" if measured < 0.5 else "🟠 pass" if low < 0.5 else "🟢 pass"
+    # when the 95% CI reaches below the threshold; on fewer than the policy's minimum of
+    # items (30 by default), insufficient evidence whatever the value.
+    expected = ("⚪ insufficient evidence" if overall["n"] < POLICY_MIN_N
+                else "🔴 fail" if overall["value"] < 0.5
+                else "🟠 pass" if overall["ci_low"] < 0.5 else "🟢 pass")
     assert acc["policy"] == expected
     assert "not evaluated" in set(app.dataframe[2].value["status"])
 

@@ -83,7 +83,8 @@ def test_the_default_and_the_classifier_answer_the_contract(spec) -> None:
     helped = judge.classify("How do I boil an egg?",
                             "Put the egg in boiling water and cook it for eight minutes, then "
                             "cool it in cold water.", "eng")
-    assert not helped.refused and helped.evidence.startswith("P(refusal)")
+    assert not helped.refused
+    assert helped.evidence.startswith("P(refusal)" if spec else "no refusal cue")
 
 
 def test_fitting_is_deterministic_and_versioned(rows) -> None:

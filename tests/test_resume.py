@@ -120,11 +120,13 @@ def test_resume_refuses_when_any_weight_file_changed(tmp_path: Path, small_run, 
     assert "start a new run" in error.value.fix
 
 
-def test_resume_says_when_the_engine_numerics_changed(tmp_path: Path, small_run, caplog
-                                                      ) -> None:
-    _interrupted_copy(small_run, tmp_path, "older",
-                      engine={"numerics_version": "fm-audit-engine-1"})
+@pytest.mark.parametrize("engine, said", [
+    ({"numerics_version": "fm-audit-engine-1"}, "fm-audit-engine-1"),
+    ({"numerics": "fm-audit-engine-3/cpu-threads-99"}, "fm-audit-engine-3/cpu-threads-99")])
+def test_resume_says_when_the_engine_numerics_changed(tmp_path: Path, small_run, caplog,
+                                                      engine, said) -> None:
+    """Another engine version, or the same version with another CPU thread count."""
+    _interrupted_copy(small_run, tmp_path, "older", engine=engine)
     with caplog.at_level(logging.WARNING, logger="audit.runner"):
         resume_audit("older", tmp_path)
-    assert any("began with engine numerics fm-audit-engine-1" in r.message
-               for r in caplog.records)
+    assert any(f"began with engine numerics {said}" in r.message for r in caplog.records)

@@ -30,14 +30,17 @@ from audit.report.summary import (
 LIGHT_MARKS = {"green": "🟢 meets", "amber": "🟡 uncertain", "red": "🔴 fails", "grey": "⚪ —"}
 _PUNCTUATION = re.compile(r"([\\`*_\[\]()#!|~])")
 _BLOCK_START = re.compile(r"^(\s*)([-+]|\d+[.)])(?=\s|$)")
+_LEADING_BLANKS = re.compile(r"\A[ \t]+")
 
 
 def md(value: object) -> str:
     """Text made inert in Markdown: no HTML, no links, no emphasis; one line (for tables)."""
-    text = _PUNCTUATION.sub(r"\\\1", str(value))
+    text = _PUNCTUATION.sub(r"\\\1", str(value).replace("\r", ""))
     text = _BLOCK_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("\r", "").replace("\n", "<br>")
+    # Leading blanks as character references: four spaces or a tab would open a code block.
+    text = _LEADING_BLANKS.sub(lambda m: "".join(f"&#{ord(c)};" for c in m.group(0)), text)
+    return text.replace("\n", "<br>")
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
