@@ -87,14 +87,21 @@ def skipped_lines(results: dict[str, Any]) -> list[str]:
             for suite, entry in results["suites"].items() for item in entry.get("skipped", [])]
 
 
+def model_line(model: dict[str, Any]) -> str:
+    """The model's URI and what is known of it; unknown facts are left out, not printed as None."""
+    known = [f"{model['parameters']:,} parameters" if model.get("parameters") else None,
+             model.get("dtype"), model.get("device")]
+    details = ", ".join(str(fact) for fact in known if fact)
+    return f"{model['uri']} ({details})" if details else str(model["uri"])
+
+
 def summarise(folder: RunFolder) -> str:
     """Status, model, headline metrics with CIs, and energy of a run."""
     run = folder.read_json("run.json")
     banner = screening_banner(run)
     lines = [banner] if banner else []
     lines += [f"Run {run['run_id']} ({run['status']})", f"  folder: {folder.path}",
-             f"  model:  {run['model']['uri']} ({run['model'].get('parameters') or '?'} "
-             f"parameters, {run['model'].get('dtype')}, {run['model'].get('device')})"]
+             f"  model:  {model_line(run['model'])}"]
     if run.get("error"):
         lines.append(f"  error:  {run['error']}")
     if folder.has("results.json"):
