@@ -157,7 +157,8 @@ def test_summary_model_line_leaves_out_what_is_unknown() -> None:
     from audit.report.summary import model_line
     local = {"uri": "packaged:smollm2-135m-instruct", "parameters": 134515008,
              "dtype": "float32", "device": "cpu"}
-    assert model_line(local) == "packaged:smollm2-135m-instruct (134,515,008 parameters, float32, cpu)"
+    assert model_line(local) == ("packaged:smollm2-135m-instruct "
+                                 "(134,515,008 parameters, float32, cpu)")
     served = {"uri": "openai:http://127.0.0.1:8000/v1#m", "parameters": None, "dtype": None,
               "device": "remote server"}
     assert model_line(served) == "openai:http://127.0.0.1:8000/v1#m (remote server)"
