@@ -8,7 +8,7 @@ from audit.execution import RequestCache, execute
 from audit.judges import COMPLIANCE, REFUSAL, JudgeItem
 from audit.judges.llm import LLMJudge
 from audit.judges.patterns import PatternJudge
-from audit.misuse import JudgedSuite, select_items
+from audit.misuse.judged import JudgedSuite, select_items
 from audit.suites.base import Sample, SuiteContext
 from audit.suites.discovery import select
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from audit.data.misuse import DO_NOT_ANSWER, HARMBENCH, do_not_answer, harmbench, project_harmful
 from audit.judges import Verdict
-from audit.misuse import (
+from audit.misuse.data import DO_NOT_ANSWER, HARMBENCH, do_not_answer, harmbench, project_harmful
+from audit.misuse.judged import (
     DEFAULT_MAX_GEN_TOKS,
     Correction,
     JudgedSuite,

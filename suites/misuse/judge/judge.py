@@ -1,0 +1,5 @@
+"""Wiring of the misuse/judge suite; the logic is in `audit.misuse.judge_suite`."""
+
+from audit.misuse.judge_suite import JudgeAgreement
+
+__all__ = ["JudgeAgreement"]
