@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from audit.data.packs import PACK_PREFIX, DataFile
+from audit.families import Family
 from audit.metrics import MetricInfo
 from audit.yamlfile import load_model_file
 
@@ -70,7 +71,7 @@ class SuiteSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = ""
-    family: Literal["capability", "bias", "multilingual", "misuse"]
+    family: Family
     description: str
     kind: Literal["lm_eval", "python"]
     tasks: list[str] = Field(default_factory=list)
