@@ -52,12 +52,12 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def suite_limit(suite: Suite, config: RunConfig) -> int | None:
-    """`--limit` wins; otherwise the profile's limit declared in the suite spec, if any."""
-    if config.limit is not None:
-        return config.limit
-    value = suite.spec.profiles.get(config.profile, {}).get("limit")
-    return int(value) if value is not None else None
+def suite_context(suite: Suite, model: LoadedModel | None, config: RunConfig) -> SuiteContext:
+    """What the suite may know of the run; the suite resolves its profile and `--limit`
+    against it once (`Suite.budget`)."""
+    return SuiteContext(model=model, limit=config.limit, profile=config.profile,
+                        seed=config.seed, use_chat_template=config.use_chat_template(),
+                        num_fewshot=config.num_fewshot)
 
 
 def _empty_results(run_id: str) -> dict[str, Any]:
@@ -97,9 +97,7 @@ def run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reques
 def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: RequestCache,
                store: SharedRequestStore | None
                ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
-    context = SuiteContext(model=model, limit=suite_limit(suite, config), profile=config.profile,
-                           seed=config.seed, use_chat_template=config.use_chat_template(),
-                           num_fewshot=config.num_fewshot)
+    context = suite_context(suite, model, config)
     with track_energy(suite.name, config.country_iso_code) as meter:
         samples = suite.build_samples(context)
         if not samples and not suite.skipped():
@@ -117,7 +115,7 @@ def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reque
         "family": spec.family,
         "description": spec.description,
         "n_samples": len(samples),
-        "limit": context.limit,
+        "limit": suite.budget(context).limit,
         "limits": spec.limits,
         "correct_metric": spec.correct_metric,
         "data": suite.data_sources(),

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from audit.bias import bbq
-from audit.bias.sampling import seeded_subset
 from audit.bias.suite import BiasSuite
 from audit.integrity import sha256_file
 from audit.suites.base import Sample, SuiteContext
@@ -27,7 +26,7 @@ class BBQStyleSuite(BiasSuite):
         items = [item for template in bbq.load_templates(self.template_path())
                  for item in bbq.expand(template)]
         return [bbq.to_sample(item, "bbq_style")
-                for item in seeded_subset(items, context.limit, context.seed)]
+                for item in self.choose(items, context)]
 
     def score(self, samples: list[Sample]) -> None:
         for sample in samples:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from audit.bias import bbq
-from audit.bias.sampling import seeded_subset
 from audit.bias.sources import BBQ
 from audit.bias.suite import BiasSuite
 from audit.suites.base import Sample, SuiteContext
@@ -16,7 +15,7 @@ class BBQSuite(BiasSuite):
     derived = bbq.ACCURACY
 
     def build_samples(self, context: SuiteContext) -> list[Sample]:
-        items = seeded_subset(bbq.parse_pack(BBQ.path()), context.limit, context.seed)
+        items = self.choose(bbq.parse_pack(BBQ.path()), context)
         return [bbq.to_sample(item, "bbq") for item in items]
 
     def score(self, samples: list[Sample]) -> None:

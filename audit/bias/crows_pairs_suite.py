@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from audit.bias import crows_pairs
-from audit.bias.sampling import seeded_subset
 from audit.bias.sources import CROWS_PAIRS
 from audit.bias.suite import BiasSuite
 from audit.suites.base import Sample, SuiteContext
@@ -15,7 +14,7 @@ class CrowsPairsSuite(BiasSuite):
     files = (CROWS_PAIRS,)
 
     def build_samples(self, context: SuiteContext) -> list[Sample]:
-        pairs = seeded_subset(crows_pairs.parse(CROWS_PAIRS.path()), context.limit, context.seed)
+        pairs = self.choose(crows_pairs.parse(CROWS_PAIRS.path()), context)
         return [crows_pairs.to_sample(pair) for pair in pairs]
 
     def score(self, samples: list[Sample]) -> None:

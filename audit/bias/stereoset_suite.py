@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from audit.bias import stereoset
-from audit.bias.sampling import seeded_subset
 from audit.bias.sources import STEREOSET
 from audit.bias.suite import BiasSuite
 from audit.suites.base import Sample, SuiteContext
@@ -17,7 +16,7 @@ class StereoSetSuite(BiasSuite):
 
     def build_samples(self, context: SuiteContext) -> list[Sample]:
         tokenizer = context.model.tokenizer if context.model is not None else None
-        items = seeded_subset(stereoset.parse(STEREOSET.path()), context.limit, context.seed)
+        items = self.choose(stereoset.parse(STEREOSET.path()), context)
         return [stereoset.to_sample(item, tokenizer) for item in items]
 
     def score(self, samples: list[Sample]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from audit.bias import winobias
-from audit.bias.sampling import seeded_subset
 from audit.bias.sources import WINOBIAS
 from audit.bias.suite import BiasSuite
 from audit.suites.base import Sample, SuiteContext
@@ -23,7 +22,7 @@ class WinoBiasSuite(BiasSuite):
     def build_samples(self, context: SuiteContext) -> list[Sample]:
         items, self._skipped = winobias.parse(WINOBIAS.path())
         return [winobias.to_sample(item)
-                for item in seeded_subset(items, context.limit, context.seed)]
+                for item in self.choose(items, context)]
 
     def score(self, samples: list[Sample]) -> None:
         for sample in samples:

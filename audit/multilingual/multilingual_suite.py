@@ -24,7 +24,6 @@ from audit.multilingual.items import (
     TIERS,
     Language,
     LanguageItems,
-    choose_ids,
 )
 from audit.multilingual.parallel_suite import ParallelSetSuite
 from audit.multilingual.text import (
@@ -45,21 +44,16 @@ Columns = Callable[[Sample], list[float]]
 class MultilingualSuite(ParallelSetSuite):
     """Parallel sentences, questions and prompts in every language of the item set."""
 
-    def _counts(self, context: SuiteContext) -> dict[str, int | None]:
-        if context.limit is not None:
-            return dict.fromkeys(PARTS, context.limit)
-        profile = self.spec.profiles.get(context.profile, {})
-        return {part: int(profile[part]) if part in profile else None for part in PARTS}
-
     def build_samples(self, context: SuiteContext) -> list[Sample]:
         items = self.item_set()
         tokenizer = context.model.tokenizer if context.model is not None else None
-        counts = self._counts(context)
         generation = {"until": [], "max_gen_toks": self.generation_length(context, ANSWER_TOKENS),
                       "do_sample": False}
         samples: list[Sample] = []
+        parallel = [(part, item_id) for part in PARTS for item_id in sorted(items.shared_ids(part))]
+        chosen = self.choose(parallel, context, stratum=lambda item: item[0], strata="part")
         for part in PARTS:
-            ids = choose_ids(items.shared_ids(part), counts[part], context.seed, part)
+            ids = [item_id for chosen_part, item_id in chosen if chosen_part == part]
             for language_items in items.languages.values():
                 for item_id in ids:
                     samples.append(_build(part, language_items, item_id, context, tokenizer,
