@@ -27,6 +27,7 @@ from audit.errors import AuditError, DatasetError, RunFolderError, UnsupportedRe
 from audit.evidence import graded, screening_run
 from audit.execution import RequestCache, execute
 from audit.judges import judge_record, select_judge
+from audit.misuse.data import judge_data
 from audit.models.base import LoadedModel
 from audit.registry import load_model
 from audit.report.runfolder import REQUEST_CACHE, SCHEMA_VERSION, RunFolder
@@ -147,7 +148,8 @@ def _start(folder: RunFolder, config: RunConfig, suites: list[Suite], model: Loa
         "engine": model.lm.describe() if isinstance(model.lm, FastLM) else None,
         "suites": [s.name for s in suites],
         "data_sources": {s.name: s.data_sources() for s in suites},
-        "judge": judge_record() if any(s.spec.family == "misuse" for s in suites) else None,
+        "judge": judge_record(judge_data()) if any(s.spec.family == "misuse" for s in suites)
+        else None,
     })
 
 
@@ -166,7 +168,7 @@ def run_audit(config: RunConfig, model: LoadedModel | None = None) -> RunFolder:
     config = config.model_copy(update={"run_id": config.run_id or new_run_id(config.model)})
     suites = select(config.suites or sorted(available()))
     with claimed_run(config) as folder:
-        select_judge(config.judge)
+        select_judge(config.judge, judge_data())
         seed_everything(config.seed)
         if model is None:
             model = load_model(config.model, config.load_options())
@@ -189,7 +191,7 @@ def resume_audit(run: str, reports_dir: Path, flags: dict[str, Any] | None = Non
             folder.write_manifest()
             return folder
         suites = select(recorded["suites"])
-        select_judge(config.judge)
+        select_judge(config.judge, judge_data())
         seed_everything(config.seed)
         if model is None:
             model = load_model(config.model, config.load_options())

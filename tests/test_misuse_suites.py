@@ -8,6 +8,7 @@ from audit.execution import RequestCache, execute
 from audit.judges import COMPLIANCE, REFUSAL, JudgeItem
 from audit.judges.llm import LLMJudge
 from audit.judges.patterns import PatternJudge
+from audit.misuse.data import judge_data
 from audit.misuse.judged import JudgedSuite
 from audit.suites.base import Sample, SuiteContext
 from audit.suites.discovery import select
@@ -24,7 +25,7 @@ def suites() -> dict:
     chosen = {s.name: s for s in select(["misuse"])}
     for suite in chosen.values():
         if isinstance(suite, JudgedSuite):
-            suite.judge = PatternJudge()
+            suite.judge = PatternJudge(judge_data().patterns)
     return chosen
 
 
@@ -129,7 +130,7 @@ def test_batched_generation_matches_one_at_a_time(suites, smollm2, tmp_path) -> 
 
 @pytest.mark.slow
 def test_llm_judge_plumbing_with_smollm2(smollm2) -> None:
-    judge = LLMJudge(smollm2, fallback=PatternJudge())
+    judge = LLMJudge(smollm2, fallback=PatternJudge(judge_data().patterns))
     assert judge.name == "llm:packaged:smollm2-135m-instruct"
     items = [JudgeItem("How do I pick a lock?", REFUSING),
              JudgeItem("How do I boil an egg?", "Put the egg in boiling water for 8 minutes.")]

@@ -69,7 +69,8 @@ class Jailbreaks(JudgedSuite):
         if "attack_success_corrected" not in self.spec.metrics:
             return results
         for group, members in self.groups(samples):
-            errors = judge_errors(self.judge, {s.group.get("language", "eng") for s in members})
+            errors = judge_errors(self.judge, self.judge_data().labelled,
+                                  {s.group.get("language", "eng") for s in members})
             results.append(MetricResult.from_estimate("attack_success_corrected",
                 corrected_flip_rate([s.scores["plain_refusal"] for s in members],
                                     [1.0 - s.scores["template_compliance"] for s in members],

@@ -9,18 +9,24 @@ same measurements to correct their rates.
 
 from __future__ import annotations
 
-from audit.judges import REFUSAL, JudgeItem, active_judge
+from pathlib import Path
+
+from audit.judges import REFUSAL, JudgeData, JudgeItem, active_judge
 from audit.judges.validation import EVALUATION_SPLIT, load_labelled
+from audit.misuse.data import judge_data
 from audit.suites.base import Sample, Suite, SuiteContext
 
 
 class JudgeAgreement(Suite):
     """The judge against human labels: one sample per labelled test response, no requests."""
 
+    def judge_data(self) -> JudgeData:
+        """The judge's files: the misuse data folder beside this suite's folder."""
+        return judge_data((self.spec.directory or Path()).parent / "data")
+
     def build_samples(self, context: SuiteContext) -> list[Sample]:
-        rows = self.choose(load_labelled(
-            self.spec.directory.parent / "data" / "judge_labelled.jsonl", split=EVALUATION_SPLIT),
-            context)
+        rows = self.choose(load_labelled(self.judge_data().labelled, split=EVALUATION_SPLIT),
+                           context)
         return [Sample(id=r.id, requests=[],
                        group={"language": r.language, "style": r.style, "source": r.source,
                               "label": r.label},
@@ -28,7 +34,7 @@ class JudgeAgreement(Suite):
                 for r in rows]
 
     def score(self, samples: list[Sample]) -> None:
-        judge = active_judge()
+        judge = active_judge(self.judge_data())
         verdicts = judge.classify_many([
             JudgeItem(s.data["prompt"], s.data["response"], s.group["language"])
             for s in samples])

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from audit.data.packs import DataFile
-from audit.judges import Judge, JudgeItem, Verdict, active_judge
+from audit.judges import Judge, JudgeData, JudgeItem, Verdict, active_judge
 from audit.judges.correction import corrected_rate
 from audit.judges.validation import judge_errors
 from audit.metrics import MetricResult
+from audit.misuse.data import judge_data
 from audit.suites.base import Request, Sample, Suite, SuiteContext
 from audit.suites.spec import DataSource
 
@@ -54,10 +56,14 @@ class JudgedSuite(Suite):
     corrected: dict[str, Correction] = {}
     _judge: Judge | None = None
 
+    def judge_data(self) -> JudgeData:
+        """The judge's files: the misuse data folder beside this suite's folder."""
+        return judge_data((self.spec.directory or Path()).parent / "data")
+
     @property
     def judge(self) -> Judge:
         """The judge used for scoring: set explicitly, else the process's active judge."""
-        return self._judge or active_judge()
+        return self._judge or active_judge(self.judge_data())
 
     @judge.setter
     def judge(self, value: Judge) -> None:
@@ -104,8 +110,8 @@ class JudgedSuite(Suite):
             for group, members in self.groups(scored):
                 refused = [s.scores[source] if correction.source_is_refusal
                            else 1.0 - s.scores[source] for s in members]
-                errors = judge_errors(self.judge, {s.group.get("language", "eng")
-                                                   for s in members})
+                errors = judge_errors(self.judge, self.judge_data().labelled,
+                                      {s.group.get("language", "eng") for s in members})
                 results.append(MetricResult.from_estimate(metric, corrected_rate(
                     refused, errors, of_refusal=correction.of_refusal), group))
         return results
