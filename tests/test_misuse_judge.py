@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -132,3 +134,14 @@ def test_redaction_hides_flagged_responses_only() -> None:
 
 def test_judge_item_defaults_to_english() -> None:
     assert JudgeItem("p", "r").language == "eng"
+
+
+def test_judges_are_given_their_data_and_never_import_the_suites() -> None:
+    """The judges sit below the suites: they take their files as arguments, so importing
+    every judge module loads nothing of `audit.suites`."""
+    code = ("import sys, audit.judges.patterns, audit.judges.validation, "
+            "audit.judges.classifier; "
+            "print(sorted(m for m in sys.modules if m.startswith('audit.suites')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "[]"
