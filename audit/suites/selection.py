@@ -3,7 +3,9 @@
 Every family selects through `seeded_order` and `select`. Within a stratum (a task, a part,
 a source and language), items come in a seeded random order: an index is drawn uniformly
 and drawn again while it was already taken, so the first N of the order are a seeded sample
-of N without replacement, the same on every machine. Strata are read round-robin, in sorted
+of N without replacement, the same on every machine. (Suites whose items recur in other
+suites, the misuse family, rank a stratum by a hash of each item's unit and the seed instead,
+so suites drawn with one seed pick the same units.) Strata are read round-robin, in sorted
 order, so a cut at N spreads across them. The order, not only a set, is the contract: a
 profile may read it in chunks and stop when it has enough.
 """
