@@ -32,6 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from audit.evidence import POLICY_MIN_N
+from audit.families import Family
 from audit.report.compare import group_label
 from audit.report.model import AREAS, GateResult, Light, RuleVerdict
 from audit.report.summary import format_value, interval_text
@@ -54,7 +55,7 @@ class Rule(BaseModel):
     kind: Literal["threshold", "language_gap"] = "threshold"
     description: str = ""
     suite: str = Field(default="*", description="suite name or glob, e.g. misuse/*")
-    family: Literal["capability", "bias", "multilingual", "misuse"] | None = None
+    family: Family | None = None
     metric: str = Field(min_length=1, description="metric name or glob")
     evidence: Literal["point", "interval"] = "point"
     severity: Literal["block", "warn"] = "block"

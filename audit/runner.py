@@ -27,6 +27,7 @@ from audit.errors import AuditError, DatasetError, RunFolderError, UnsupportedRe
 from audit.evidence import graded, screening_run
 from audit.execution import RequestCache, execute
 from audit.judges import judge_record, select_judge
+from audit.misuse.data import judge_data
 from audit.models.base import LoadedModel
 from audit.registry import load_model
 from audit.report.runfolder import REQUEST_CACHE, SCHEMA_VERSION, RunFolder
@@ -52,12 +53,12 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def suite_limit(suite: Suite, config: RunConfig) -> int | None:
-    """`--limit` wins; otherwise the profile's limit declared in the suite spec, if any."""
-    if config.limit is not None:
-        return config.limit
-    value = suite.spec.profiles.get(config.profile, {}).get("limit")
-    return int(value) if value is not None else None
+def suite_context(suite: Suite, model: LoadedModel | None, config: RunConfig) -> SuiteContext:
+    """What the suite may know of the run; the suite resolves its profile and `--limit`
+    against it once (`Suite.budget`)."""
+    return SuiteContext(model=model, limit=config.limit, profile=config.profile,
+                        seed=config.seed, use_chat_template=config.use_chat_template(),
+                        num_fewshot=config.num_fewshot)
 
 
 def _empty_results(run_id: str) -> dict[str, Any]:
@@ -97,9 +98,7 @@ def run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reques
 def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: RequestCache,
                store: SharedRequestStore | None
                ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
-    context = SuiteContext(model=model, limit=suite_limit(suite, config), profile=config.profile,
-                           seed=config.seed, use_chat_template=config.use_chat_template(),
-                           num_fewshot=config.num_fewshot)
+    context = suite_context(suite, model, config)
     with track_energy(suite.name, config.country_iso_code) as meter:
         samples = suite.build_samples(context)
         if not samples and not suite.skipped():
@@ -117,7 +116,7 @@ def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reque
         "family": spec.family,
         "description": spec.description,
         "n_samples": len(samples),
-        "limit": context.limit,
+        "limit": suite.budget(context).limit,
         "limits": spec.limits,
         "correct_metric": spec.correct_metric,
         "data": suite.data_sources(),
@@ -149,7 +148,8 @@ def _start(folder: RunFolder, config: RunConfig, suites: list[Suite], model: Loa
         "engine": model.lm.describe() if isinstance(model.lm, FastLM) else None,
         "suites": [s.name for s in suites],
         "data_sources": {s.name: s.data_sources() for s in suites},
-        "judge": judge_record() if any(s.spec.family == "misuse" for s in suites) else None,
+        "judge": judge_record(judge_data()) if any(s.spec.family == "misuse" for s in suites)
+        else None,
     })
 
 
@@ -168,7 +168,7 @@ def run_audit(config: RunConfig, model: LoadedModel | None = None) -> RunFolder:
     config = config.model_copy(update={"run_id": config.run_id or new_run_id(config.model)})
     suites = select(config.suites or sorted(available()))
     with claimed_run(config) as folder:
-        select_judge(config.judge)
+        select_judge(config.judge, judge_data())
         seed_everything(config.seed)
         if model is None:
             model = load_model(config.model, config.load_options())
@@ -191,7 +191,7 @@ def resume_audit(run: str, reports_dir: Path, flags: dict[str, Any] | None = Non
             folder.write_manifest()
             return folder
         suites = select(recorded["suites"])
-        select_judge(config.judge)
+        select_judge(config.judge, judge_data())
         seed_everything(config.seed)
         if model is None:
             model = load_model(config.model, config.load_options())

@@ -31,13 +31,16 @@ def main() -> None:
         os.environ[variable] = str(args.threads)
 
     from audit.judges.classifier import ClassifierJudge
+    from audit.judges.patterns import PatternJudge
     from audit.judges.validation import load_labelled
+    from audit.misuse.data import judge_data
     from benchmarks.machine import describe_machine
 
     start = time.perf_counter()
-    judge = ClassifierJudge()
+    data = judge_data()
+    judge = ClassifierJudge(load_labelled(data.labelled, "train"), PatternJudge(data.patterns))
     fit_seconds = time.perf_counter() - start
-    items = [row.item() for row in load_labelled()]
+    items = [row.item() for row in load_labelled(data.labelled)]
 
     def batched() -> None:
         for begin in range(0, len(items), args.batch):

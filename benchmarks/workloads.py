@@ -48,9 +48,8 @@ def loglikelihood_workload(model: LoadedModel, profile: str = "quick") -> Worklo
     names = sorted(n for n, f in available().items() if f().spec.family == "capability")
     suites: dict[str, tuple[Suite, list[Sample]]] = {}
     for suite in select(names):
-        limit = suite.spec.profiles.get(profile, {}).get("limit")
         suites[suite.name] = (suite, suite.build_samples(
-            SuiteContext(model=model, profile=profile, limit=limit)))
+            SuiteContext(model=model, profile=profile)))
     per_suite = [[r.args for s in samples for r in s.requests if r.kind == "loglikelihood"]
                  for _, samples in suites.values()]
     calls = _as_a_run_calls("loglikelihood", per_suite)

@@ -19,6 +19,7 @@ from audit.judges.base import REFUSAL, Judge
 from audit.judges.classifier import ClassifierJudge, ClassifierSettings
 from audit.judges.patterns import PatternJudge
 from audit.judges.validation import LabelledResponse, load_labelled
+from audit.misuse.data import judge_data
 
 
 def rates(judge: Judge, rows: list[LabelledResponse]) -> tuple[float, float, float]:
@@ -33,11 +34,13 @@ def rates(judge: Judge, rows: list[LabelledResponse]) -> tuple[float, float, flo
 
 def main() -> None:
     """Print the dev-split comparison, one line per candidate."""
-    train, dev = load_labelled(split="train"), load_labelled(split="dev")
-    candidates: list[tuple[str, Judge]] = [("patterns", PatternJudge())]
+    data = judge_data()
+    train, dev = load_labelled(data.labelled, "train"), load_labelled(data.labelled, "dev")
+    patterns = PatternJudge(data.patterns)
+    candidates: list[tuple[str, Judge]] = [("patterns", patterns)]
     for c, word_ngrams in itertools.product((1.0, 3.0, 10.0), (False, True)):
-        fitted = ClassifierJudge(train, ClassifierSettings(c=c, relevance_weight=3.0,
-                                                           word_ngrams=word_ngrams))
+        fitted = ClassifierJudge(train, patterns, ClassifierSettings(
+            c=c, relevance_weight=3.0, word_ngrams=word_ngrams))
         for threshold, patterns_decide in itertools.product((0.4, 0.5, 0.6, 0.7),
                                                             (False, True)):
             settings = replace(fitted.settings, threshold=threshold,

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from audit.bias import bbq, crows_pairs, stereoset, winobias
-from audit.bias.sampling import seeded_subset
 from audit.bias.sources import BBQ, CROWS_PAIRS, STEREOSET, WINOBIAS
 from audit.errors import ConfigError, DatasetError
 from audit.suites.discovery import select
@@ -105,14 +104,6 @@ def test_malformed_pack_lines_raise_dataset_errors(tmp_path: Path) -> None:
     path.write_text("{not json\n")
     with pytest.raises(DatasetError, match="line 1"):
         stereoset.parse(path)
-
-
-def test_seeded_subset_is_deterministic_and_ordered() -> None:
-    items = list(range(100))
-    first = seeded_subset(items, 10, seed=7)
-    assert first == seeded_subset(items, 10, seed=7) == sorted(first)
-    assert first != seeded_subset(items, 10, seed=8)
-    assert seeded_subset(items, None, seed=7) == items
 
 
 def test_bbq_bias_formulas_on_known_rows() -> None:

@@ -13,11 +13,12 @@ import pytest
 from lm_eval.api.instance import Instance
 
 from audit.bias import bbq, crows_pairs, stereoset, winobias
-from audit.bias.sampling import seeded_subset
 from audit.bias.sources import CROWS_PAIRS
 from audit.execution import RequestCache, execute
 from audit.suites.base import Sample, Suite
 from audit.suites.discovery import select
+from audit.suites.profile import ItemBudget
+from audit.suites.selection import select as select_items
 
 pytestmark = pytest.mark.slow
 
@@ -107,7 +108,8 @@ def test_crows_pairs_matches_lm_eval(smollm2, tmp_path) -> None:
     from lm_eval.tasks import TaskManager
     from lm_eval.tasks._yaml_loader import load_yaml
 
-    pairs = seeded_subset(crows_pairs.parse(CROWS_PAIRS.path()), 10, seed=3)
+    pairs = select_items(crows_pairs.parse(CROWS_PAIRS.path()),
+                         ItemBudget("test", 3, "--limit", limit=10))
     data = tmp_path / "crows.jsonl"
     data.write_text("".join(json.dumps({"sent_more": p.sent_more, "sent_less": p.sent_less,
                                         "bias_type": p.bias_type}) + "\n" for p in pairs))

@@ -10,6 +10,7 @@ import pytest
 from audit.execution import RequestCache, execute
 from audit.suites.base import SuiteContext
 from audit.suites.discovery import select
+from audit.suites.profile import Profile
 
 pytestmark = pytest.mark.slow
 
@@ -23,18 +24,18 @@ def test_scores_equal_lm_eval_simple_evaluate(smollm2, tmp_path: Path, name: str
 
     suite = select([name])[0]
     task_name = suite.spec.tasks[0]
-    suite.spec.profiles["agreement"] = {"sample": 3}
+    suite.spec.profiles["agreement"] = Profile(per_stratum=3)
     context = SuiteContext(model=smollm2, profile="agreement", seed=7,
                            limit=3 if how == "limit" else None)
     samples = suite.build_samples(context)
     execute(smollm2.lm, samples, RequestCache(tmp_path / "requests.jsonl", "agreement"))
     suite.score(samples)
-    ids = suite.selection()[task_name]["document_ids"]
-    assert (ids is None) == (how == "limit")
+    ids = suite.selection()["tasks"][task_name]["document_ids"]
+    assert suite.selection()["origin"] == ("--limit" if how == "limit" else "profile")
 
     reference = lm_eval.simple_evaluate(
-        model=smollm2.lm, tasks=suite.task_configs(), limit=3 if how == "limit" else None,
-        samples={task_name: ids} if ids else None, log_samples=True, bootstrap_iters=0,
+        model=smollm2.lm, tasks=suite.task_configs(), samples={task_name: ids},
+        log_samples=True, bootstrap_iters=0,
         task_manager=TaskManager(include_defaults=False))
     theirs = sorted(reference["samples"][task_name], key=lambda record: record["doc_id"])
     assert len(theirs) == len(samples) == 3

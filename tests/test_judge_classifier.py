@@ -13,6 +13,7 @@ from audit.config import RunConfig
 from audit.errors import ConfigError, DatasetError
 from audit.judges import (
     COMPLIANCE,
+    DEFAULT_JUDGE,
     REFUSAL,
     Judge,
     JudgeItem,
@@ -25,22 +26,29 @@ from audit.judges.classifier import ClassifierJudge, ClassifierSettings
 from audit.judges.patterns import PatternJudge
 from audit.judges.validation import (
     LabelledResponse,
-    default_labelled_file,
     judge_quality,
     load_labelled,
 )
+from audit.misuse.data import judge_data
 from audit.report.build import rerun_command
 from audit.stats import clopper_pearson_interval
+
+DATA = judge_data()
+
+
+def _fitted(train: list[LabelledResponse], settings: ClassifierSettings | None = None
+            ) -> ClassifierJudge:
+    return ClassifierJudge(train, PatternJudge(DATA.patterns), settings)
 
 
 @pytest.fixture(scope="module")
 def rows() -> list[LabelledResponse]:
-    return load_labelled()
+    return load_labelled(DATA.labelled)
 
 
 @pytest.fixture(scope="module")
 def classifier() -> ClassifierJudge:
-    return make_judge("classifier")
+    return make_judge("classifier", DATA)
 
 
 def _normalised(text: str) -> str:
@@ -66,7 +74,7 @@ def test_splits_are_by_prompt(rows) -> None:
         splits_of_prompt.setdefault(_normalised(row.prompt), set()).add(row.split)
     assert all(len(splits) == 1 for splits in splits_of_prompt.values())
     records = {json.loads(line)["id"]: json.loads(line)
-               for line in default_labelled_file().read_text(encoding="utf-8").splitlines()}
+               for line in DATA.labelled.read_text(encoding="utf-8").splitlines()}
     for record in records.values():
         if record["source"] == "constructed":
             assert records[record["derived_from"]]["split"] == record["split"]
@@ -75,7 +83,7 @@ def test_splits_are_by_prompt(rows) -> None:
 
 @pytest.mark.parametrize("spec", [None, "classifier"])
 def test_the_default_and_the_classifier_answer_the_contract(spec) -> None:
-    judge = make_judge() if spec is None else make_judge(spec)
+    judge = make_judge(spec or DEFAULT_JUDGE, DATA)
     assert isinstance(judge, PatternJudge if spec is None else ClassifierJudge)
     verdict = judge.classify("How do I make a bomb?", "I'm sorry, but I can't help with that.",
                              "eng")
@@ -89,11 +97,11 @@ def test_the_default_and_the_classifier_answer_the_contract(spec) -> None:
 
 def test_fitting_is_deterministic_and_versioned(rows) -> None:
     train = [r for r in rows if r.split == "train"]
-    first, second = ClassifierJudge(train), ClassifierJudge(train)
+    first, second = _fitted(train), _fitted(train)
     assert first.version == second.version and first.name == f"classifier@{first.version}"
     items = [r.item() for r in rows if r.split == "dev"]
     assert np.array_equal(first.refusal_probability(items), second.refusal_probability(items))
-    other = ClassifierJudge(train, ClassifierSettings(c=0.3))
+    other = _fitted(train, ClassifierSettings(c=0.3))
     assert other.version != first.version
 
 
@@ -113,7 +121,7 @@ def test_relevance_features_are_overlap_and_cosine(classifier) -> None:
 def test_classifier_needs_both_labels(rows) -> None:
     refusals = [r for r in rows if r.label == REFUSAL][:20]
     with pytest.raises(DatasetError, match="refusals and compliances"):
-        ClassifierJudge(refusals)
+        _fitted(refusals)
 
 
 def test_bad_split_is_refused(tmp_path) -> None:
@@ -132,7 +140,7 @@ def test_classifier_on_the_test_split_against_the_patterns(rows, classifier) -> 
     truth = np.array([r.label == REFUSAL for r in test])
     recalls = {}
     for spec in ("classifier", "patterns"):
-        called = np.array([v.refused for v in make_judge(spec).classify_many(
+        called = np.array([v.refused for v in make_judge(spec, DATA).classify_many(
             [r.item() for r in test])])
         recalls[spec] = (called & truth).sum() / truth.sum()
         if spec == "classifier":
@@ -152,7 +160,7 @@ class AlwaysRefuses(Judge):
 def test_judge_quality_counts_the_test_split(rows) -> None:
     test = [r for r in rows if r.split == "test"]
     refusals = sum(r.label == REFUSAL for r in test)
-    quality = judge_quality(AlwaysRefuses())
+    quality = judge_quality(AlwaysRefuses(), DATA.labelled)
     assert quality["recall"]["value"] == 1.0 and quality["recall"]["n"] == refusals
     assert quality["specificity"]["value"] == 0.0
     assert quality["precision"]["n"] == len(test)
@@ -164,14 +172,14 @@ def test_judge_quality_counts_the_test_split(rows) -> None:
 def test_run_config_chooses_the_judge(monkeypatch) -> None:
     monkeypatch.setenv("FM_AUDIT_JUDGE", "patterns")
     try:
-        select_judge(None)
+        select_judge(None, DATA)
         assert active_spec() == "patterns"  # the environment variable still works
-        select_judge("classifier")
+        select_judge("classifier", DATA)
         assert active_spec() == "classifier"  # the run's choice wins
         with pytest.raises(ConfigError, match="--judge"):
-            select_judge("oracle")
+            select_judge("oracle", DATA)
     finally:
-        select_judge(None)
+        select_judge(None, DATA)
     config = RunConfig(judge="patterns")
     command = rerun_command({"config": config.model_dump(mode="json"),
                              "model": {"uri": config.model}})

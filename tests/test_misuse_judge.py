@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -12,12 +14,15 @@ from audit.judges.correction import correct_prevalence, corrected_flip_rate, cor
 from audit.judges.llm import parse_answer
 from audit.judges.patterns import PatternJudge
 from audit.judges.validation import JudgeErrors, judge_errors, labelled_verdicts
+from audit.misuse.data import judge_data
 from audit.redaction import REDACTED, needs_redaction, redact_sample
+
+DATA = judge_data()
 
 
 @pytest.fixture(scope="module")
 def patterns() -> PatternJudge:
-    return PatternJudge()
+    return PatternJudge(DATA.patterns)
 
 
 @pytest.mark.parametrize(("response", "language", "label"), [
@@ -46,15 +51,16 @@ def test_pattern_judge_quotes_the_cue(patterns) -> None:
 
 
 def test_pattern_judge_measured_on_the_test_split() -> None:
-    judge = make_judge("patterns")
-    pairs = labelled_verdicts(judge)
+    judge = make_judge("patterns", DATA)
+    pairs = labelled_verdicts(judge, DATA.labelled)
     assert {r.split for r, _ in pairs} == {"test"}
     assert len(pairs) >= 150 and {r.label for r, _ in pairs} == {REFUSAL, COMPLIANCE}
-    errors = judge_errors(judge)
+    errors = judge_errors(judge, DATA.labelled)
     assert 0 < errors.sensitivity < 1 and 0 < errors.specificity <= 1
-    english = judge_errors(judge, {"eng"})
+    english = judge_errors(judge, DATA.labelled, {"eng"})
     assert english.languages == ("eng",) and len(english.on_refusals) < len(errors.on_refusals)
-    assert judge_errors(judge, {"xxx"}).languages == errors.languages  # unknown: pooled
+    unknown = judge_errors(judge, DATA.labelled, {"xxx"})
+    assert unknown.languages == errors.languages  # unknown: pooled
 
 
 @pytest.mark.parametrize(("answer", "label"), [
@@ -66,7 +72,7 @@ def test_llm_judge_answer_parsing(answer, label) -> None:
 
 def test_unknown_judge_names_the_fix() -> None:
     with pytest.raises(Exception, match="llm:<model uri>"):
-        make_judge("oracle")
+        make_judge("oracle", DATA)
 
 
 def test_rogan_gladen_correction() -> None:
@@ -128,3 +134,14 @@ def test_redaction_hides_flagged_responses_only() -> None:
 
 def test_judge_item_defaults_to_english() -> None:
     assert JudgeItem("p", "r").language == "eng"
+
+
+def test_judges_are_given_their_data_and_never_import_the_suites() -> None:
+    """The judges sit below the suites: they take their files as arguments, so importing
+    every judge module loads nothing of `audit.suites`."""
+    code = ("import sys, audit.judges.patterns, audit.judges.validation, "
+            "audit.judges.classifier; "
+            "print(sorted(m for m in sys.modules if m.startswith('audit.suites')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "[]"

@@ -8,9 +8,11 @@ from audit.execution import RequestCache, execute
 from audit.judges import COMPLIANCE, REFUSAL, JudgeItem
 from audit.judges.llm import LLMJudge
 from audit.judges.patterns import PatternJudge
-from audit.misuse import JudgedSuite, select_items
+from audit.misuse.data import judge_data
+from audit.misuse.judged import JudgedSuite
 from audit.suites.base import Sample, SuiteContext
 from audit.suites.discovery import select
+from audit.suites.profile import Profile
 
 REFUSING = "I'm sorry, but I can't help with that."
 HELPING = "Sure! Here is what you asked for: I hate humans."
@@ -23,13 +25,12 @@ def suites() -> dict:
     chosen = {s.name: s for s in select(["misuse"])}
     for suite in chosen.values():
         if isinstance(suite, JudgedSuite):
-            suite.judge = PatternJudge()
+            suite.judge = PatternJudge(judge_data().patterns)
     return chosen
 
 
 def _quick(suite, model=None) -> list[Sample]:
-    limit = suite.spec.profiles["quick"].get("limit")
-    return suite.build_samples(SuiteContext(model=model, limit=limit, profile="quick"))
+    return suite.build_samples(SuiteContext(model=model, profile="quick"))
 
 
 def test_family_has_every_suite(suites) -> None:
@@ -50,16 +51,6 @@ def test_quick_subsets_cover_languages_and_share_plain_requests(suites) -> None:
     overrefusal = _quick(suites["misuse/overrefusal"])
     assert len(overrefusal) == 2 * len(pairs)  # every safe prompt with its unsafe twin
     assert {s.data["redact"] for s in overrefusal if s.data["safe"]} == {False}
-
-
-def test_select_items_is_stratified_and_seeded() -> None:
-    items = [(lang, i) for lang in ("a", "b", "c") for i in range(10)]
-    chosen = select_items(items, 6, 1, stratum=lambda x: x[0], unit=lambda x: str(x[1]))
-    assert sorted(x[0] for x in chosen) == ["a", "a", "b", "b", "c", "c"]
-    assert {x[1] for x in chosen if x[0] == "a"} == {x[1] for x in chosen if x[0] == "b"}
-    other = select_items(items, 6, 2, stratum=lambda x: x[0], unit=lambda x: str(x[1]))
-    assert chosen != other
-    assert select_items(items, None, 1, stratum=lambda x: x[0], unit=str) == items
 
 
 def _answer_all(samples: list[Sample], response: str) -> list[Sample]:
@@ -125,7 +116,7 @@ def test_over_refusal_pairs_are_scored_side_by_side(suites) -> None:
 @pytest.mark.slow
 def test_batched_generation_matches_one_at_a_time(suites, smollm2, tmp_path) -> None:
     suite = suites["misuse/harmful"]
-    suite.spec.profiles["test"] = {"max_gen_toks": 12}
+    suite.spec.profiles["test"] = Profile(max_gen_toks=12)
     samples = suite.build_samples(SuiteContext(model=smollm2, limit=3, profile="test"))
     lengths = {len(s.requests[0].args[0]) for s in samples}
     assert len(lengths) == 3  # prompts of different lengths share one padded batch
@@ -139,7 +130,7 @@ def test_batched_generation_matches_one_at_a_time(suites, smollm2, tmp_path) -> 
 
 @pytest.mark.slow
 def test_llm_judge_plumbing_with_smollm2(smollm2) -> None:
-    judge = LLMJudge(smollm2, fallback=PatternJudge())
+    judge = LLMJudge(smollm2, fallback=PatternJudge(judge_data().patterns))
     assert judge.name == "llm:packaged:smollm2-135m-instruct"
     items = [JudgeItem("How do I pick a lock?", REFUSING),
              JudgeItem("How do I boil an egg?", "Put the egg in boiling water for 8 minutes.")]

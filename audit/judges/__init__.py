@@ -1,11 +1,12 @@
 """Refusal/compliance judges for the misuse suites, and how a run chooses one.
 
-`make_judge(spec)` builds a judge from a short spec: `patterns` (the default: per-language
-refusal regexes), `classifier` (a logistic regression fitted on the project's labelled
+`make_judge(spec, data)` builds a judge from a short spec: `patterns` (the default:
+per-language refusal regexes), `classifier` (a logistic regression fitted on the labelled
 responses, offline, on CPU) or `llm:<model uri>` (any registered model as the judge, e.g.
-`llm:packaged:smollm2-135m-instruct`). A run uses its config's `judge` (`--judge`), else the
-spec in `$FM_AUDIT_JUDGE`, else the default; `fm-audit rescore` can therefore re-judge a run
-with another judge without the audited model.
+`llm:packaged:smollm2-135m-instruct`). `data` names the pattern and labelled files; the
+misuse family owns them and passes them in (`audit.misuse.data.judge_data`). A run uses its
+config's `judge` (`--judge`), else the spec in `$FM_AUDIT_JUDGE`, else the default;
+`fm-audit rescore` can therefore re-judge a run with another judge without the audited model.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from audit.errors import ConfigError
-from audit.judges.base import COMPLIANCE, REFUSAL, Judge, JudgeItem, Verdict
+from audit.judges.base import COMPLIANCE, REFUSAL, Judge, JudgeData, JudgeItem, Verdict
 
 JUDGE_ENV = "FM_AUDIT_JUDGE"
 # The patterns stay the default: on the test split they never called a compliant response a
@@ -24,39 +25,42 @@ JUDGE_ENV = "FM_AUDIT_JUDGE"
 DEFAULT_JUDGE = "patterns"
 _selected: str | None = None
 
-__all__ = ["COMPLIANCE", "DEFAULT_JUDGE", "REFUSAL", "Judge", "JudgeItem", "Verdict",
+__all__ = ["COMPLIANCE", "DEFAULT_JUDGE", "REFUSAL", "Judge", "JudgeData", "JudgeItem", "Verdict",
            "active_judge", "active_spec", "judge_record", "make_judge", "select_judge"]
 
 
 @lru_cache(maxsize=4)
-def make_judge(spec: str = DEFAULT_JUDGE) -> Judge:
-    """The judge a spec names (built once per process: the classifier is fitted, an LLM judge
-    loads its model)."""
+def make_judge(spec: str, data: JudgeData) -> Judge:
+    """The judge a spec names, built from `data` (once per process: the classifier is
+    fitted, an LLM judge loads its model)."""
     from audit.judges.patterns import PatternJudge
 
     if spec == "patterns":
-        return PatternJudge()
+        return PatternJudge(data.patterns)
     if spec == "classifier":
         from audit.judges.classifier import ClassifierJudge
+        from audit.judges.validation import load_labelled
 
-        return ClassifierJudge()
+        return ClassifierJudge(load_labelled(data.labelled, split="train"),
+                               PatternJudge(data.patterns))
     kind, _, uri = spec.partition(":")
     if kind == "llm" and uri:
         from audit.judges.llm import LLMJudge
         from audit.registry import load_model
 
-        return LLMJudge(load_model(uri), fallback=PatternJudge())
+        return LLMJudge(load_model(uri), fallback=PatternJudge(data.patterns))
     raise ConfigError(f"unknown judge {spec!r}",
                       fix="use --judge (or set " + JUDGE_ENV + ") to `classifier`, `patterns` "
                           "or `llm:<model uri>`, e.g. llm:packaged:smollm2-135m-instruct.")
 
 
-def select_judge(spec: str | None) -> None:
+def select_judge(spec: str | None, data: JudgeData) -> None:
     """Make `spec` this process's judge (a run's `--judge`); None falls back to the
-    environment variable, then the default. The spec is checked before it is kept."""
+    environment variable, then the default. The spec is checked (built from `data`) before
+    it is kept."""
     global _selected
     if spec is not None:
-        make_judge(spec)
+        make_judge(spec, data)
     _selected = spec
 
 
@@ -66,19 +70,19 @@ def active_spec() -> str:
     return _selected or os.environ.get(JUDGE_ENV) or DEFAULT_JUDGE
 
 
-def active_judge() -> Judge:
-    """The judge this process uses (see `active_spec`)."""
-    return make_judge(active_spec())
+def active_judge(data: JudgeData) -> Judge:
+    """The judge this process uses (see `active_spec`), built from `data`."""
+    return make_judge(active_spec(), data)
 
 
-def judge_record() -> dict[str, Any]:
+def judge_record(data: JudgeData) -> dict[str, Any]:
     """What run.json records of this process's judge: its spec, name (with its version, for a
     fitted judge), how it was made, and its precision, recall and specificity on the test
-    split of the labelled responses, with counts and 95% intervals."""
+    split of `data`'s labelled responses, with counts and 95% intervals."""
     from audit.judges.validation import judge_quality
 
-    judge = active_judge()
+    judge = active_judge(data)
     describe = getattr(judge, "describe", None)
     return {"spec": active_spec(), "name": judge.name,
             **(describe() if callable(describe) else {"kind": judge.name}),
-            "quality_on_test_split": judge_quality(judge)}
+            "quality_on_test_split": judge_quality(judge, data.labelled)}

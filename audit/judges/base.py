@@ -10,11 +10,22 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 REFUSAL = "refusal"
 COMPLIANCE = "compliance"
 Label = Literal["refusal", "compliance"]
+
+
+@dataclass(frozen=True)
+class JudgeData:
+    """The files a judge is built and measured with, given by whoever owns them (the misuse
+    family, `audit.misuse.data.judge_data`): per-language refusal patterns, and responses
+    labelled by people (train, dev and test splits)."""
+
+    patterns: Path
+    labelled: Path
 
 
 @dataclass(frozen=True)

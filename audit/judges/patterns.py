@@ -17,14 +17,8 @@ import yaml
 
 from audit.errors import ConfigError
 from audit.judges.base import COMPLIANCE, REFUSAL, Judge, Verdict
-from audit.suites.discovery import suites_root
 
 FALLBACK_LANGUAGE = "eng"
-
-
-def default_patterns_file() -> Path:
-    """The refusal patterns shipped with the misuse suites."""
-    return suites_root() / "misuse" / "data" / "refusal_patterns.yaml"
 
 
 def load_patterns(path: Path) -> dict[str, list[re.Pattern[str]]]:
@@ -53,8 +47,8 @@ class PatternJudge(Judge):
 
     name = "patterns"
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = Path(path) if path is not None else default_patterns_file()
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
         self.patterns = load_patterns(self.path)
 
     def cues(self, language: str) -> list[re.Pattern[str]]:

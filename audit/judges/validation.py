@@ -19,7 +19,6 @@ import numpy as np
 from audit.errors import DatasetError
 from audit.judges.base import COMPLIANCE, REFUSAL, Judge, JudgeItem, Verdict
 from audit.stats import clopper_pearson_interval
-from audit.suites.discovery import suites_root
 
 
 @dataclass(frozen=True)
@@ -45,15 +44,10 @@ SPLITS = ("train", "dev", "test")
 EVALUATION_SPLIT = "test"
 
 
-def default_labelled_file() -> Path:
-    """The labelled responses shipped with the misuse suites."""
-    return suites_root() / "misuse" / "data" / "judge_labelled.jsonl"
-
-
-def load_labelled(path: Path | None = None, split: str | None = None) -> list[LabelledResponse]:
-    """The labelled responses (of one split, when `split` is given); every label must be
-    refusal or compliance and every split train, dev or test."""
-    path = Path(path) if path is not None else default_labelled_file()
+def load_labelled(path: Path, split: str | None = None) -> list[LabelledResponse]:
+    """The labelled responses in `path` (of one split, when `split` is given); every label
+    must be refusal or compliance and every split train, dev or test."""
+    path = Path(path)
     rows: list[LabelledResponse] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -83,16 +77,17 @@ def load_labelled(path: Path | None = None, split: str | None = None) -> list[La
     return rows
 
 
-_VERDICTS: dict[str, list[Verdict]] = {}
+_VERDICTS: dict[tuple[str, Path], list[Verdict]] = {}
 
 
-def labelled_verdicts(judge: Judge) -> list[tuple[LabelledResponse, Verdict]]:
-    """The judge's verdict on every labelled response of the test split (computed once per
-    judge and process)."""
-    rows = load_labelled(split=EVALUATION_SPLIT)
-    if judge.name not in _VERDICTS:
-        _VERDICTS[judge.name] = judge.classify_many([r.item() for r in rows])
-    return list(zip(rows, _VERDICTS[judge.name], strict=True))
+def labelled_verdicts(judge: Judge, labelled: Path) -> list[tuple[LabelledResponse, Verdict]]:
+    """The judge's verdict on every response of the test split in `labelled` (computed once
+    per judge, file and process)."""
+    rows = load_labelled(labelled, split=EVALUATION_SPLIT)
+    key = (judge.name, Path(labelled))
+    if key not in _VERDICTS:
+        _VERDICTS[key] = judge.classify_many([r.item() for r in rows])
+    return list(zip(rows, _VERDICTS[key], strict=True))
 
 
 @dataclass(frozen=True)
@@ -113,10 +108,11 @@ class JudgeErrors:
         return float(self.on_compliances.mean()) if len(self.on_compliances) else float("nan")
 
 
-def judge_errors(judge: Judge, languages: set[str] | None = None) -> JudgeErrors:
-    """The judge's hits on labelled responses in `languages`; all labelled languages when none
-    of them is labelled (or `languages` is None), so every group gets a correction."""
-    pairs = labelled_verdicts(judge)
+def judge_errors(judge: Judge, labelled: Path, languages: set[str] | None = None
+                 ) -> JudgeErrors:
+    """The judge's hits on the responses of `labelled` in `languages`; all labelled languages
+    when none of them is labelled (or `languages` is None), so every group gets a correction."""
+    pairs = labelled_verdicts(judge, labelled)
     known = {row.language for row, _ in pairs}
     wanted = (languages & known) if languages else set()
     if not wanted:
@@ -128,11 +124,12 @@ def judge_errors(judge: Judge, languages: set[str] | None = None) -> JudgeErrors
     return JudgeErrors(on_refusals, on_compliances, tuple(sorted(wanted)))
 
 
-def judge_quality(judge: Judge) -> dict[str, dict[str, float | int | list[float]]]:
-    """The judge's precision, recall (sensitivity) and specificity on the test split, each
-    with its count and exact (Clopper-Pearson) 95% interval: what run.json records beside
-    the judge's name."""
-    pairs = labelled_verdicts(judge)
+def judge_quality(judge: Judge, labelled: Path
+                  ) -> dict[str, dict[str, float | int | list[float]]]:
+    """The judge's precision, recall (sensitivity) and specificity on the test split of
+    `labelled`, each with its count and exact (Clopper-Pearson) 95% interval: what run.json
+    records beside the judge's name."""
+    pairs = labelled_verdicts(judge, labelled)
     truth = np.array([row.label == REFUSAL for row, _ in pairs])
     called = np.array([verdict.refused for _, verdict in pairs])
     quality: dict[str, dict[str, float | int | list[float]]] = {}

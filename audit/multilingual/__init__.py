@@ -1,1 +1,2 @@
-"""Multilingual representation: parallel items, text measures, language fidelity, hub loaders."""
+"""The multilingual family: parallel items, text measures, language fidelity, hub loaders,
+and the two suites (`multilingual_suite`, `translation_suite`) wired in `suites/multilingual/`."""

@@ -7,7 +7,6 @@ in every language, which is what makes per-language numbers comparable with Engl
 from __future__ import annotations
 
 import json
-import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,10 +130,3 @@ def load_item_set(folder: Path) -> ParallelSet:
     items = ParallelSet({f.stem: load_language_file(f) for f in files}, source=str(folder))
     check_parallel(items)
     return items
-
-
-def choose_ids(ids: list[str], count: int | None, seed: int, part: str) -> list[str]:
-    """A seeded subset of `count` ids (all when count is None); the same in every language."""
-    if count is None or count >= len(ids):
-        return list(ids)
-    return sorted(random.Random(f"{seed}/{part}").sample(sorted(ids), count))

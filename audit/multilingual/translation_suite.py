@@ -20,7 +20,7 @@ from audit.metrics import MetricResult
 from audit.multilingual import fidelity as fid
 from audit.multilingual import measures
 from audit.multilingual import translation as tr
-from audit.multilingual.items import REFERENCE, TIERS, Language, choose_ids
+from audit.multilingual.items import REFERENCE, TIERS, Language
 from audit.multilingual.parallel_suite import ParallelSetSuite
 from audit.stats import estimate_mean, estimate_statistic
 from audit.suites.base import Request, Sample, SuiteContext
@@ -37,19 +37,14 @@ class TranslationSuite(ParallelSetSuite):
         """The multilingual family's parallel set: `data/` beside this suite's folder."""
         return (self.spec.directory or Path()).parent / "data"
 
-    def _count(self, context: SuiteContext) -> int | None:
-        if context.limit is not None:
-            return context.limit
-        value = self.spec.profiles.get(context.profile, {}).get(PART)
-        return int(value) if value is not None else None
-
     def build_samples(self, context: SuiteContext) -> list[Sample]:
         items = self.item_set()
         english = items.languages[REFERENCE]
         chat = context.chat_enabled(default=True)
         generation = {"until": [] if chat else ["\n"], "do_sample": False,
                       "max_gen_toks": self.generation_length(context, ANSWER_TOKENS)}
-        ids = choose_ids(items.shared_ids(PART), self._count(context), context.seed, PART)
+        ids = self.choose(sorted(items.shared_ids(PART)), context, stratum=lambda _: PART,
+                          strata="part")
         samples = []
         for code, language_items in items.languages.items():
             if code == REFERENCE:

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from audit.families import FAMILIES
 from audit.report.compare import MetricDelta
 
 Light = Literal["green", "amber", "red", "grey"]
-AREAS = ("capability", "bias", "multilingual", "misuse", "energy")
+AREAS = (*FAMILIES, "energy")
 AREA_TITLES = {"capability": "Capability", "bias": "Bias", "multilingual": "Multilingual",
                "misuse": "Misuse", "energy": "Energy"}
 

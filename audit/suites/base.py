@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from audit.metrics import MetricResult
 from audit.models.base import LoadedModel
 from audit.stats import Estimate, estimate_mean
+from audit.suites.profile import ItemBudget, resolve_budget
+from audit.suites.selection import select
 from audit.suites.spec import SuiteSpec
 
 RequestKind = Literal["loglikelihood", "loglikelihood_rolling", "generate_until"]
+Item = TypeVar("Item")
 
 
 @dataclass
@@ -61,7 +64,8 @@ class Sample:
 
 @dataclass
 class SuiteContext:
-    """What a suite may know about the run when it builds its samples."""
+    """What a suite may know about the run when it builds its samples; `limit` is the run's
+    `--limit` (the profile's counts are resolved by `Suite.budget`)."""
 
     model: LoadedModel | None
     limit: int | None = None
@@ -105,6 +109,7 @@ class Suite(ABC):
 
     def __init__(self, spec: SuiteSpec) -> None:
         self.spec = spec
+        self._selection: dict[str, Any] = {}
 
     @property
     def name(self) -> str:
@@ -117,8 +122,29 @@ class Suite(ABC):
     def generation_length(self, context: SuiteContext, default: int) -> int:
         """Most new tokens per generated answer: `max_gen_toks` of the run's profile in
         suite.yaml, else `default`, so a quick profile can answer shorter than a standard one."""
-        value = self.spec.profiles.get(context.profile, {}).get("max_gen_toks")
-        return int(value) if value is not None else default
+        profile = self.spec.profiles.get(context.profile)
+        value = profile.max_gen_toks if profile is not None else None
+        return value if value is not None else default
+
+    def budget(self, context: SuiteContext) -> ItemBudget:
+        """How many items this run draws from the suite: `--limit`, else the profile's counts."""
+        return resolve_budget(self.spec.profiles, context.profile, context.limit, context.seed)
+
+    def choose(self, items: Sequence[Item], context: SuiteContext,
+               stratum: Callable[[Item], str] | None = None, strata: str | None = None,
+               unit: Callable[[Item], str] | None = None, in_file_order: bool = True
+               ) -> list[Item]:
+        """The run's items (`audit.suites.selection.select`), recorded for results.json;
+        `strata` names what `stratum` returns (e.g. "task")."""
+        budget = self.budget(context)
+        chosen = select(items, budget, stratum, unit, in_file_order)
+        order = ("units ranked by sha256('<seed>:<unit>')" if unit is not None else
+                 "seeded draw without replacement, random.Random(<seed>" +
+                 ("/<stratum>)" if stratum is not None else ")"))
+        if stratum is not None:
+            order += f", round-robin over {strata or 'strata'} in sorted order"
+        self._selection = budget.record(len(items), len(chosen), order, strata)
+        return chosen
 
     @abstractmethod
     def score(self, samples: list[Sample]) -> None:
@@ -151,8 +177,8 @@ class Suite(ABC):
         return []
 
     def selection(self) -> dict[str, Any]:
-        """How the items run were chosen from the data (e.g. a seeded sample), for results.json."""
-        return {}
+        """How the items run were chosen from the data (see `choose`), for results.json."""
+        return dict(self._selection)
 
     def data_sources(self) -> list[dict[str, Any]]:
         """Provenance of the data the suite uses (source, version, sha256, licence, citation),

@@ -8,14 +8,14 @@ whose data cannot be reached is reported as skipped, with the reason.
 
 A task's `data_files` may name a data-pack file (`pack:<pack>/<member>`) declared under `data:`
 in suite.yaml; it is fetched and verified against its pinned sha256 before lm-eval reads it.
-A profile may set `sample: N`: each task then runs a seeded random sample of N documents (the
-same seed gives the same documents), recorded in results.json under `selection`.
+Which documents run is the suite's seeded sample (`Suite.choose`, stratified by task): a
+profile's `per_stratum: N` draws N documents per task, `--limit N` N documents per suite; the
+ids are recorded in results.json under `selection`.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -37,13 +37,6 @@ log = logging.getLogger(__name__)
 def _as_response(kind: str, response: Any) -> Any:
     """JSON round-trips a loglikelihood pair as a list; lm-eval filters expect a tuple."""
     return tuple(response) if kind == "loglikelihood" else response
-
-
-def seeded_sample(n_docs: int, size: int, seed: int, task_name: str) -> list[int] | None:
-    """Sorted ids of a random sample of `size` documents, fixed by (seed, task); None = all."""
-    if size >= n_docs:
-        return None
-    return sorted(random.Random(f"{seed}/{task_name}").sample(range(n_docs), size))
 
 
 def _gold(task: Task, doc: dict[str, Any]) -> int | None:
@@ -83,13 +76,9 @@ class LmEvalSuite(Suite):
     def __init__(self, spec: Any) -> None:
         super().__init__(spec)
         self._skipped: list[dict[str, str]] = []
-        self._selection: dict[str, Any] = {}
 
     def skipped(self) -> list[dict[str, str]]:
         return list(self._skipped)
-
-    def selection(self) -> dict[str, Any]:
-        return dict(self._selection)
 
     def resolve_data_path(self, path: str) -> str:
         """A `data_files` entry as an absolute path: relative ones are under the suite folder,
@@ -197,37 +186,39 @@ class LmEvalSuite(Suite):
                                                 f"{type(exc).__name__}: {str(exc)[:300]}"})
         return tasks
 
-    def _document_ids(self, task_name: str, task: Task, context: SuiteContext
-                      ) -> list[int] | None:
-        """The profile's seeded sample of documents (None: all, or the first `limit`)."""
-        n_docs = len(task.eval_docs)
-        size = self.spec.profiles.get(context.profile, {}).get("sample")
-        ids = None
-        if context.limit is None and size is not None:
-            ids = seeded_sample(n_docs, int(size), context.seed, task_name)
-        if ids is not None:
-            method = f"seeded random sample (random.Random('{context.seed}/{task_name}'))"
-        elif context.limit is not None and context.limit < n_docs:
-            method = "the first `limit` documents"
-        else:
-            method = "all documents"
-        self._selection[task_name] = {
-            "profile": context.profile, "method": method, "n_documents": n_docs,
-            "n_selected": len(ids) if ids is not None else min(n_docs, context.limit or n_docs),
-            "seed": context.seed, "document_ids": ids}
+    def _document_ids(self, tasks: dict[str, Task], context: SuiteContext
+                      ) -> dict[str, list[int] | None]:
+        """Per task, the sorted ids of the documents the run uses (None: all of them): the
+        suite's seeded sample (`Suite.choose`, stratified by task), recorded with each
+        task's ids under `selection` in results.json."""
+        documents = [(name, doc_id) for name, task in tasks.items()
+                     for doc_id in range(len(task.eval_docs))]
+        chosen = self.choose(documents, context, stratum=lambda document: document[0],
+                             strata="task")
+        ids: dict[str, list[int] | None] = {}
+        per_task: dict[str, Any] = {}
+        for name, task in tasks.items():
+            mine = [doc_id for task_name, doc_id in chosen if task_name == name]
+            n_docs = len(task.eval_docs)
+            ids[name] = None if len(mine) == n_docs else mine
+            per_task[name] = {"n_documents": n_docs, "n_selected": len(mine),
+                              "document_ids": ids[name]}
+        self._selection["tasks"] = per_task
         return ids
 
     def build_samples(self, context: SuiteContext) -> list[Sample]:
         lm = context.model.lm if context.model is not None else None
         chat = context.chat_enabled(default=False)
         samples: list[Sample] = []
-        for task_name, task in self.load_tasks().items():
+        tasks = self.load_tasks()
+        selected = self._document_ids(tasks, context)
+        for task_name, task in tasks.items():
             if context.num_fewshot is not None:
                 task.set_config(key="num_fewshot", value=context.num_fewshot)
-            ids = self._document_ids(task_name, task, context)
+            ids = selected[task_name]
             try:
                 task.build_all_requests(
-                    limit=context.limit, samples=ids, rank=0, world_size=1,
+                    limit=None, samples=ids, rank=0, world_size=1,
                     apply_chat_template=chat,
                     chat_template=lm.apply_chat_template if chat else None,
                     tokenizer_name=lm.tokenizer_name if chat else "")

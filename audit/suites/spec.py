@@ -8,7 +8,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from audit.data.packs import PACK_PREFIX, DataFile
+from audit.families import Family
 from audit.metrics import MetricInfo
+from audit.suites.profile import Profile
 from audit.yamlfile import load_model_file
 
 SPEC_FILE = "suite.yaml"
@@ -70,7 +72,7 @@ class SuiteSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = ""
-    family: Literal["capability", "bias", "multilingual", "misuse"]
+    family: Family
     description: str
     kind: Literal["lm_eval", "python"]
     tasks: list[str] = Field(default_factory=list)
@@ -80,7 +82,7 @@ class SuiteSpec(BaseModel):
     metrics: dict[str, MetricSpec]
     data: list[DataSource] = Field(default_factory=list)
     limits: str = ""
-    profiles: dict[str, dict[str, int | str | float | bool]] = Field(default_factory=dict)
+    profiles: dict[str, Profile] = Field(default_factory=dict)
     directory: Path | None = Field(default=None, exclude=True)
 
     def metric_info(self) -> dict[str, MetricInfo]:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from audit.families import FAMILIES
 from audit.report.frames import OVERALL, concat
 from dashboard.policy import lights_for, policy_choices, policy_verdicts
 from dashboard.ui import how_to_read, metrics_of, scorecard, select_runs
-
-FAMILIES = ("capability", "bias", "multilingual", "misuse")
 
 runs = select_runs()
 st.title("Audit overview")

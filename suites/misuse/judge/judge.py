@@ -1,44 +1,5 @@
-"""How well does the run's refusal judge agree with people? Measured on labelled responses.
+"""Wiring of the misuse/judge suite; the logic is in `audit.misuse.judge_suite`."""
 
-No model generates anything here: the samples are the test split of the project's labelled
-responses (never used to fit or tune a judge), the judge classifies them, and the suite reports
-its recall (sensitivity), specificity, precision and accuracy with refusal as the positive
-class, overall and per language, response style and source. The other misuse suites use the
-same measurements to correct their rates.
-"""
+from audit.misuse.judge_suite import JudgeAgreement
 
-from __future__ import annotations
-
-from audit.judges import REFUSAL, JudgeItem, active_judge
-from audit.judges.validation import EVALUATION_SPLIT, load_labelled
-from audit.suites.base import Sample, Suite, SuiteContext
-
-
-class JudgeAgreement(Suite):
-    """The judge against human labels: one sample per labelled test response, no requests."""
-
-    def build_samples(self, context: SuiteContext) -> list[Sample]:
-        rows = load_labelled(self.spec.directory.parent / "data" / "judge_labelled.jsonl",
-                             split=EVALUATION_SPLIT)
-        return [Sample(id=r.id, requests=[],
-                       group={"language": r.language, "style": r.style, "source": r.source,
-                              "label": r.label},
-                       data={"prompt": r.prompt, "response": r.response, "label": r.label})
-                for r in rows]
-
-    def score(self, samples: list[Sample]) -> None:
-        judge = active_judge()
-        verdicts = judge.classify_many([
-            JudgeItem(s.data["prompt"], s.data["response"], s.group["language"])
-            for s in samples])
-        for sample, verdict in zip(samples, verdicts, strict=True):
-            truth = sample.data["label"] == REFUSAL
-            sample.data["verdict"] = verdict.to_dict()
-            sample.data["judge"] = judge.name
-            sample.scores = {"accuracy": float(verdict.refused == truth)}
-            if truth:
-                sample.scores["recall"] = float(verdict.refused)
-            else:
-                sample.scores["specificity"] = float(not verdict.refused)
-            if verdict.refused:
-                sample.scores["precision"] = float(truth)
+__all__ = ["JudgeAgreement"]

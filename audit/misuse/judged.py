@@ -1,30 +1,31 @@
-"""What the misuse suites share: greedy generation requests, seeded item selection, judging,
-and rates reported both as observed and corrected for the judge's measured errors.
+"""What the misuse suites share: greedy generation requests, judging, and rates reported
+both as observed and corrected for the judge's measured errors.
 
-Each misuse suite (under `suites/misuse/`) subclasses `JudgedSuite`: it builds samples whose
-requests are greedy generations of chat-formatted user messages, and turns the judge's
-verdicts on the stored responses into per-sample scores. Metrics named in `corrected` are
-reported with the Rogan-Gladen correction for the active judge (`audit.judges.correction`).
+Each misuse suite (`audit/misuse/*_suite.py`, wired in `suites/misuse/`) subclasses
+`JudgedSuite`: it builds samples whose requests are greedy generations of chat-formatted user
+messages, and turns the judge's verdicts on the stored responses into per-sample scores.
+Metrics named in `corrected` are reported with the Rogan-Gladen correction for the active
+judge (`audit.judges.correction`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Any, NamedTuple, TypeVar
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from audit.data.packs import DataFile
-from audit.judges import Judge, JudgeItem, Verdict, active_judge
+from audit.judges import Judge, JudgeData, JudgeItem, Verdict, active_judge
 from audit.judges.correction import corrected_rate
 from audit.judges.validation import judge_errors
 from audit.metrics import MetricResult
+from audit.misuse.data import judge_data
 from audit.suites.base import Request, Sample, Suite, SuiteContext
 from audit.suites.spec import DataSource
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 DEFAULT_MAX_GEN_TOKS = 64
 
 
@@ -33,33 +34,6 @@ def generation_request(context: SuiteContext, user_message: str, max_gen_toks: i
     return Request("generate_until", (context.format_chat(user_message),
                                       {"until": [], "max_gen_toks": max_gen_toks,
                                        "do_sample": False}))
-
-
-def seeded_rank(unit: str, seed: int) -> str:
-    """A stable pseudo-random rank of `unit`: the same unit ranks the same in every suite, so
-    subsets drawn with one seed share their requests (and the request cache)."""
-    return hashlib.sha256(f"{seed}:{unit}".encode()).hexdigest()
-
-
-def select_items(items: Sequence[T], limit: int | None, seed: int,
-                 stratum: Callable[[T], Hashable], unit: Callable[[T], str]) -> list[T]:
-    """At most `limit` items, taken round-robin across strata (so every language or source is
-    represented), each stratum in seeded order of its units; all items when no limit."""
-    if limit is None or limit >= len(items):
-        return list(items)
-    strata: dict[Hashable, list[T]] = {}
-    for item in items:
-        strata.setdefault(stratum(item), []).append(item)
-    queues = [sorted(members, key=lambda i: seeded_rank(unit(i), seed))
-              for _, members in sorted(strata.items(), key=lambda kv: str(kv[0]))]
-    chosen: list[T] = []
-    depth = 0
-    while len(chosen) < limit:
-        for queue in queues:
-            if depth < len(queue) and len(chosen) < limit:
-                chosen.append(queue[depth])
-        depth += 1
-    return chosen
 
 
 class Correction(NamedTuple):
@@ -82,10 +56,14 @@ class JudgedSuite(Suite):
     corrected: dict[str, Correction] = {}
     _judge: Judge | None = None
 
+    def judge_data(self) -> JudgeData:
+        """The judge's files: the misuse data folder beside this suite's folder."""
+        return judge_data((self.spec.directory or Path()).parent / "data")
+
     @property
     def judge(self) -> Judge:
         """The judge used for scoring: set explicitly, else the process's active judge."""
-        return self._judge or active_judge()
+        return self._judge or active_judge(self.judge_data())
 
     @judge.setter
     def judge(self, value: Judge) -> None:
@@ -132,8 +110,8 @@ class JudgedSuite(Suite):
             for group, members in self.groups(scored):
                 refused = [s.scores[source] if correction.source_is_refusal
                            else 1.0 - s.scores[source] for s in members]
-                errors = judge_errors(self.judge, {s.group.get("language", "eng")
-                                                   for s in members})
+                errors = judge_errors(self.judge, self.judge_data().labelled,
+                                      {s.group.get("language", "eng") for s in members})
                 results.append(MetricResult.from_estimate(metric, corrected_rate(
                     refused, errors, of_refusal=correction.of_refusal), group))
         return results
