@@ -21,7 +21,7 @@ from audit.errors import DatasetError, SuiteError
 from audit.evidence import graded, screening_config
 from audit.integrity import sha256_file
 from audit.report.compare import group_label
-from audit.report.runfolder import SCHEMA_VERSION, RunFolder
+from audit.runfolder import SCHEMA_VERSION, RunFolder
 from audit.runstart import discard_if_empty
 from audit.suites.base import Sample
 from audit.suites.discovery import available

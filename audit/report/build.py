@@ -39,9 +39,8 @@ from audit.report.model import (
     Report,
     RunReport,
 )
-from audit.report.runfolder import RunFolder
 from audit.report.summary import format_value, interval_text, quantity, screening_banner
-from audit.report.verification import Evidence, check_evidence
+from audit.runfolder import Evidence, RunFolder, check_evidence
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from audit.errors import RunFolderError
-from audit.report.runfolder import RunFolder
+from audit.runfolder import RunFolder
 from audit.stats import (
     BOOTSTRAP_ITERATIONS,
     BOOTSTRAP_MIN_N,

@@ -19,8 +19,7 @@ import pandas as pd
 from audit.errors import RunFolderError
 from audit.redaction import hidden_in_reports
 from audit.report.compare import group_label
-from audit.report.runfolder import MANIFESTED, RunFolder, list_runs
-from audit.report.verification import check_evidence
+from audit.runfolder import MANIFESTED, RunFolder, check_evidence, list_runs
 
 log = logging.getLogger(__name__)
 

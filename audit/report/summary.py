@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.evidence import SCREENING_LABEL, screening_config
-from audit.report.runfolder import RunFolder
+from audit.runfolder import RunFolder
 
 
 def format_value(value: float | None, unit: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from audit.report.compare import SIGNIFICANCE_RULE, compare_runs, deltas_frame
-from audit.report.runfolder import RunFolder
+from audit.runfolder import RunFolder
 from dashboard.charts import delta_chart
 from dashboard.ui import format_value, how_to_read, plain, select_runs
 

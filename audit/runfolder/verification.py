@@ -14,7 +14,7 @@ from typing import Literal
 
 from audit.errors import AuditError
 from audit.integrity import sha256_file
-from audit.report.runfolder import MANIFESTED, RunFolder
+from audit.runfolder.folder import MANIFESTED, RunFolder
 
 State = Literal["verified", "modified", "unverifiable", "incomplete"]
 
