@@ -19,8 +19,8 @@ from typing import Any
 from audit import __version__
 from audit.errors import DatasetError, SuiteError
 from audit.evidence import graded, screening_config
+from audit.formatting import group_label
 from audit.integrity import sha256_file
-from audit.report.compare import group_label
 from audit.runfolder import SCHEMA_VERSION, RunFolder
 from audit.runstart import discard_if_empty
 from audit.suites.base import Sample

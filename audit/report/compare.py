@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from audit.errors import RunFolderError
+from audit.formatting import group_label
 from audit.runfolder import RunFolder
 from audit.stats import (
     BOOTSTRAP_ITERATIONS,
@@ -67,13 +68,6 @@ PERMUTATION_DRAWS = 20000
 
 SampleIndex = dict[str, dict[str, dict[str, Any]]]
 Statistic = Callable[[str, dict[str, str], list[dict[str, Any]]], float | None]
-
-
-def group_label(group: dict[str, str]) -> str:
-    """A group as readable text: 'overall', or 'language=fra, tier=low'."""
-    if not group:
-        return "overall"
-    return ", ".join(f"{key}={value}" for key, value in sorted(group.items()))
 
 
 @dataclass(frozen=True)
