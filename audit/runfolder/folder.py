@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SCHEMAS = {"run.json": "run.schema.json", "results.json": "results.schema.json",
-           "energy.json": "energy.schema.json"}
+           "energy.json": "energy.schema.json", "manifest.json": "manifest.schema.json"}
+"""The JSON file each schema checks; the schemas are generated from `models.py`."""
 REQUEST_CACHE = "requests.jsonl"
 MANIFESTED = ("run.json", "results.json", "samples.jsonl", "energy.json", REQUEST_CACHE)
 """The files a run writes, the evidence `manifest.json` covers. Reports and anything else
@@ -38,7 +39,7 @@ added to the folder later are outside it by this rule."""
 
 
 def load_schema(name: str) -> dict[str, Any]:
-    """One of the packaged JSON Schemas (run, results, energy, sample)."""
+    """One of the packaged JSON Schemas (run, results, energy, sample, manifest)."""
     return json.loads(files("audit.runfolder.schemas").joinpath(name).read_text())
 
 
