@@ -103,7 +103,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
         if not runs:
             print(f"No runs under {args.out}. Start one with `fm-audit run`.")
         for folder in runs:
-            status = folder.read_json("run.json")["status"]
+            status = folder.run().status
             print(f"  {folder.run_id}  ({status})")
         return 0
     folder = RunFolder.open(Path(args.out), args.run)

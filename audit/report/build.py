@@ -492,7 +492,7 @@ def reproducibility(folder: RunFolder, run: dict[str, Any], evidence: Evidence
               for f in run["model"].get("files", [])]
     items.append(("Evidence integrity", evidence.detail))
     if evidence.verified:
-        manifest = folder.read_json("manifest.json")["sha256"]
+        manifest = folder.manifest().sha256
         items += [(f"sha256 {name}", digest) for name, digest in sorted(manifest.items())
                   if name in ("results.json", "samples.jsonl", "run.json")]
     return items

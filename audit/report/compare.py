@@ -24,7 +24,6 @@ has that many items (all pairs of runs, suites, metrics and groups), is below 0.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import logging
 import math
 from collections.abc import Callable, Iterable
@@ -242,8 +241,8 @@ def same_runs(runs: list[RunFolder]) -> list[str]:
     seen: dict[str, str] = {}
     warnings = []
     for run in runs:
-        key = hashlib.sha256((run.path / "results.json").read_bytes()).hexdigest() \
-            if run.has("results.json") else str(run.path.resolve())
+        key = run.sha256("results.json") if run.has("results.json") \
+            else str(run.path.resolve())
         if key in seen:
             warnings.append(f"runs {seen[key]} and {run.run_id} have identical results: they "
                             "are the same run, so every difference is zero by construction")

@@ -23,6 +23,7 @@ import jsonschema
 
 from audit.errors import RunFolderError
 from audit.integrity import sha256_file
+from audit.runfolder.models import Manifest, RunRecord
 from audit.text import clean_text
 
 log = logging.getLogger(__name__)
@@ -188,6 +189,18 @@ class RunFolder:
 
     def has(self, name: str) -> bool:
         return (self.path / name).is_file()
+
+    def run(self) -> RunRecord:
+        """run.json as a typed record (checked against its schema first)."""
+        return RunRecord.model_validate(self.read_json("run.json"))
+
+    def manifest(self) -> Manifest:
+        """manifest.json as a typed record (checked against its schema first)."""
+        return Manifest.model_validate(self.read_json("manifest.json"))
+
+    def sha256(self, name: str) -> str:
+        """The sha256 of one of the folder's files: its identity as evidence."""
+        return sha256_file(self.path / name)
 
     def write_samples(self, records: list[dict[str, Any]]) -> None:
         """Replace samples.jsonl (atomically) with `records`."""
