@@ -95,15 +95,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from audit.report.runfolder import RunFolder, list_runs
     from audit.report.summary import summarise
+    from audit.runfolder import RunFolder, list_runs
 
     if args.run is None:
         runs = list_runs(Path(args.out))
         if not runs:
             print(f"No runs under {args.out}. Start one with `fm-audit run`.")
         for folder in runs:
-            status = folder.read_json("run.json")["status"]
+            status = folder.run().status
             print(f"  {folder.run_id}  ({status})")
         return 0
     folder = RunFolder.open(Path(args.out), args.run)
@@ -136,7 +136,7 @@ def dashboard_command(reports: Path, host: str, port: int) -> tuple[list[str], d
 
 
 def _open_runs(runs: list[str], reports: str) -> list:
-    from audit.report.runfolder import RunFolder
+    from audit.runfolder import RunFolder
 
     return [RunFolder.open(Path(reports), run) for run in runs]
 
@@ -144,7 +144,7 @@ def _open_runs(runs: list[str], reports: str) -> list:
 def _warn_unverified(folders: list) -> list:
     """Check every run folder against its manifest; print a warning first (on stderr, so
     csv and json output stay parseable) for each that is not verified; return those."""
-    from audit.report.verification import check_evidence
+    from audit.runfolder import check_evidence
 
     unverified = [ev for ev in map(check_evidence, folders) if not ev.verified]
     for evidence in unverified:

@@ -23,9 +23,9 @@ from lm_eval.api.model import LM
 from tqdm.auto import tqdm
 
 from audit.errors import AuditError
-from audit.report.runfolder import clean_text
 from audit.request_store import SharedRequestStore
 from audit.suites.base import Request, Sample
+from audit.text import clean_text
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import operator
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
@@ -32,11 +33,54 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from audit.evidence import POLICY_MIN_N
-from audit.families import Family
-from audit.report.compare import group_label
-from audit.report.model import AREAS, GateResult, Light, RuleVerdict
-from audit.report.summary import format_value, interval_text
+from audit.families import FAMILIES, Family
+from audit.formatting import format_value, group_label, interval_text
 from audit.yamlfile import load_model_file
+
+Light = Literal["green", "amber", "red", "grey"]
+AREAS = (*FAMILIES, "energy")
+
+
+@dataclass
+class RuleVerdict:
+    """The verdict of one policy rule on one run, with the evidence that decided it."""
+
+    rule: str
+    description: str
+    status: Literal["pass", "fail", "warn", "not evaluated", "insufficient evidence"]
+    light: Light
+    evidence: str
+    severity: str = "block"
+    area: str = ""
+    suite: str = ""
+    metric: str = ""
+    group: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class GateResult:
+    """A policy evaluated on a run: `passed` unless a blocking rule failed, a blocking rule had
+    too little evidence to decide, or, when missing evidence blocks (the default), a blocking
+    rule could not be evaluated."""
+
+    policy: str
+    policy_path: str
+    verdicts: list[RuleVerdict]
+    missing_blocks: bool = True
+
+    @property
+    def passed(self) -> bool:
+        return not any(v.status == "fail" or (
+            v.status == "insufficient evidence" and v.severity == "block") or (
+            self.missing_blocks and v.status == "not evaluated" and v.severity == "block")
+            for v in self.verdicts)
+
+    def counts(self) -> dict[str, int]:
+        found = {"pass": 0, "fail": 0, "warn": 0, "not evaluated": 0,
+                 "insufficient evidence": 0}
+        for verdict in self.verdicts:
+            found[verdict.status] += 1
+        return found
 
 OPERATORS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 # Group keys that describe a group rather than narrow it (a language's resource tier travels

@@ -19,9 +19,8 @@ from typing import Any
 from audit import __version__
 from audit.errors import DatasetError, SuiteError
 from audit.evidence import graded, screening_config
-from audit.integrity import sha256_file
-from audit.report.compare import group_label
-from audit.report.runfolder import SCHEMA_VERSION, RunFolder
+from audit.formatting import group_label
+from audit.runfolder import SCHEMA_VERSION, RunFolder
 from audit.runstart import discard_if_empty
 from audit.suites.base import Sample
 from audit.suites.discovery import available
@@ -118,7 +117,7 @@ def _rescore_into(target: RunFolder, folder: RunFolder, run: dict[str, Any],
     changes = value_changes(old, new)
     new.update(run_id=target.run_id, rescored={
         "from_run": folder.run_id, "from_path": str(folder.path),
-        "from_results_sha256": sha256_file(folder.path / "results.json"),
+        "from_results_sha256": folder.sha256("results.json"),
         "at": stamp.isoformat(timespec="seconds"), "fm_audit_version": __version__,
         "items_with_changed_scores": changed_items, "values_changed": len(changes),
         "changes": changes})

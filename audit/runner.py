@@ -30,8 +30,8 @@ from audit.judges import judge_record, select_judge
 from audit.misuse.data import judge_data
 from audit.models.base import LoadedModel
 from audit.registry import load_model
-from audit.report.runfolder import REQUEST_CACHE, SCHEMA_VERSION, RunFolder
 from audit.request_store import SharedRequestStore, numerics_identity
+from audit.runfolder import REQUEST_CACHE, SCHEMA_VERSION, RunFolder
 from audit.runstart import claimed_run, new_run_id, resumable_run
 from audit.suites.base import Suite, SuiteContext
 from audit.suites.discovery import available, select

@@ -17,7 +17,7 @@ from typing import Any
 
 from audit.config import RunConfig
 from audit.errors import ConfigError, RunFolderError
-from audit.report.runfolder import RunFolder
+from audit.runfolder import RunFolder
 from audit.runlock import LOCK_FILE, run_lock
 from audit.yamlfile import validate
 

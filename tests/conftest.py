@@ -9,7 +9,7 @@ import pytest
 from audit.config import RunConfig
 from audit.models.base import LoadedModel, LoadOptions
 from audit.registry import load_model
-from audit.report.runfolder import RunFolder
+from audit.runfolder import RunFolder
 
 SMOLLM2 = "packaged:smollm2-135m-instruct"
 

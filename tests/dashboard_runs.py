@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from audit.report.runfolder import RunFolder
+from audit.runfolder import RunFolder
 from tests.handmade_runs import info, sample, suite_entry
 
 LANGUAGES = [("eng", "high"), ("fra", "high"), ("swa", "mid"), ("yor", "low")]

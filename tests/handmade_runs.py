@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.metrics import MetricResult
-from audit.report.runfolder import SCHEMA_VERSION, RunFolder
+from audit.runfolder import SCHEMA_VERSION, RunFolder
 from audit.stats import estimate_mean
 
 MODEL = {"uri": "hf:handmade/model", "scheme": "hf", "name": "handmade/model",

@@ -71,7 +71,7 @@ def test_full_disk_keeps_the_previous_file_intact(tmp_path: Path) -> None:
         "import resource, signal, sys\n"
         "from pathlib import Path\n"
         "from audit.errors import RunFolderError\n"
-        "from audit.report.runfolder import atomic_write_text\n"
+        "from audit.runfolder import atomic_write_text\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
         "try:\n"

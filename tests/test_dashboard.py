@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from audit.evidence import POLICY_MIN_N
 from audit.report.compare import compare_runs, deltas_frame
 from audit.report.frames import OVERALL, load_run, response_text, run_fingerprint
-from audit.report.runfolder import RunFolder
+from audit.runfolder import RunFolder
 from dashboard.ui import REPORTS_ENV, SELECTED_KEY
 from tests.dashboard_runs import HARMFUL, PLANTED
 

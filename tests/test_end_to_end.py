@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from audit.engine.settings import NUMERICS_VERSION
-from audit.report.runfolder import load_schema
+from audit.runfolder import load_schema
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ import pytest
 from audit.config import RunConfig
 from audit.errors import ConfigError, RunFolderError
 from audit.execution import RequestCache
-from audit.report import runfolder
+from audit.runfolder import folder as runfolder
 from audit.runner import resume_audit, run_audit
 from audit.runstart import resumable_run
 from audit.suites.base import Request

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from audit.config import RunConfig, load_config
 from audit.errors import AuditError
-from audit.report.runfolder import RunFolder
+from audit.runfolder import RunFolder
 from audit.suites.spec import SuiteSpec, load_spec
 
 FUZZ = settings(max_examples=60, deadline=None,
@@ -109,7 +109,7 @@ def test_markdown_and_dashboard_escaping_leave_no_markup(text: str) -> None:
     from markdown_it import MarkdownIt
 
     from audit.report.markdown import md
-    from audit.report.runfolder import clean_text
+    from audit.text import clean_text
     from dashboard.ui import plain
 
     text = clean_text(text)

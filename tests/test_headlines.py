@@ -4,9 +4,10 @@ as ranges, gaps in percentage points, and the screening label on quick runs."""
 from __future__ import annotations
 
 from audit.evidence import INSUFFICIENT, SCREENING, grade, screening_run
+from audit.formatting import format_value
 from audit.report.build import _energy_finding, _headline, _worst_language
 from audit.report.model import EnergyRow, EnergySection, LanguageRow, LanguageTable, MetricRow
-from audit.report.summary import format_value, screening_banner
+from audit.report.summary import screening_banner
 
 
 def row(suite: str, value: float, headline: bool = False, **extra) -> MetricRow:

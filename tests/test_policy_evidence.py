@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from audit.evidence import POLICY_MIN_N
-from audit.policy import Policy, evaluate_policy, gap_upper_bound
-from audit.report.model import GateResult
+from audit.policy import GateResult, Policy, evaluate_policy, gap_upper_bound
 
 INSUFFICIENT = "insufficient evidence"
 

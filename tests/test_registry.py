@@ -110,3 +110,29 @@ def test_gguf_metadata_is_parsed_once_per_load(smollm2) -> None:
         arch = gguf.MODEL_ARCH.LLAMA
         assert gguf.get_tensor_name_map(arch, 30) is gguf.get_tensor_name_map(arch, 30)
     assert (gguf.GGUFReader, gguf.get_tensor_name_map) == (make_reader, name_map)
+
+
+def test_every_built_in_location_names_a_loader() -> None:
+    """Each "module:object" string of the lazy table imports to a function of two arguments,
+    so a misspelt location fails here and not on a user's first run of that scheme."""
+    import inspect
+
+    from audit.registry import BUILT_IN
+
+    for scheme in BUILT_IN:
+        loader = scheme.loader
+        assert callable(loader), scheme.location
+        assert len(inspect.signature(loader).parameters) == 2, scheme.location
+
+
+def test_the_registry_imports_no_model_code_until_a_loader_is_used() -> None:
+    """The registry is lazy: listing schemes loads no loader module (which is what lets
+    the loaders import the registry without a cycle)."""
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom audit.registry import schemes\nschemes()\n"
+              "print(sorted(m for m in sys.modules if m.startswith('audit.models.s')))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert result.stdout.strip() == "[]"

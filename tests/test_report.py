@@ -106,7 +106,7 @@ def test_tampered_evidence_is_flagged(tmp_path: Path, hostile) -> None:
 
     copy = tmp_path / "copy"
     shutil.copytree(hostile.path, copy)
-    from audit.report.runfolder import RunFolder
+    from audit.runfolder import RunFolder
 
     with open(copy / "samples.jsonl", "a") as handle:
         handle.write("\n")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from audit.report.compare import compare_pair
-from audit.report.runfolder import RunFolder
 from audit.rescore import rescore_run
+from audit.runfolder import RunFolder
 
 pytestmark = pytest.mark.slow
 

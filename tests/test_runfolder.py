@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from audit.errors import RunFolderError
-from audit.report.runfolder import RunFolder, atomic_write_text, check_run_id
+from audit.runfolder import RunFolder, atomic_write_text, check_run_id
 
 
 @pytest.mark.parametrize("bad", ["../escape", "a/b", "..", ".hidden", "", "x" * 200])

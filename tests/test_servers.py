@@ -29,7 +29,7 @@ from audit.errors import ModelLoadError, UnknownModelError, UnsupportedRequest
 from audit.models import packaged
 from audit.models.servers import ModelServerError, ServerLM, parse_server_uri
 from audit.registry import load_model
-from audit.report.runfolder import REQUEST_CACHE
+from audit.runfolder import REQUEST_CACHE
 from audit.runner import resume_audit, run_audit
 from tests.conftest import SMOLLM2
 

@@ -14,8 +14,7 @@ from audit.cli import main
 from audit.report.build import build_report
 from audit.report.markdown import render_markdown
 from audit.report.publish import write_report
-from audit.report.runfolder import RunFolder
-from audit.report.verification import check_evidence
+from audit.runfolder import RunFolder, check_evidence
 from tests.handmade_runs import info, sample, suite_entry, write_run
 
 IMAGE = "![tracker](http://evil.example/t.png)"

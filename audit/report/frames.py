@@ -17,10 +17,10 @@ from typing import Any
 import pandas as pd
 
 from audit.errors import RunFolderError
+from audit.formatting import group_label
 from audit.redaction import hidden_in_reports
-from audit.report.compare import group_label
-from audit.report.runfolder import MANIFESTED, RunFolder, list_runs
-from audit.report.verification import check_evidence
+from audit.report.compare import compare_runs, deltas_frame
+from audit.runfolder import MANIFESTED, RunFolder, check_evidence, list_runs
 
 log = logging.getLogger(__name__)
 
@@ -273,3 +273,9 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     if not non_empty:
         return frames[0].iloc[0:0] if frames else pd.DataFrame()
     return pd.concat(non_empty, ignore_index=True)
+
+
+def run_deltas(paths: list[Path | str]) -> pd.DataFrame:
+    """Every run at `paths` against the first, paired on shared items (`compare_runs` as a
+    `deltas_frame`): how the dashboard compares runs without opening their folders itself."""
+    return deltas_frame(compare_runs([RunFolder(Path(p)) for p in paths]))

@@ -1,10 +1,10 @@
 """The fixed, plain-language parts of a report: how to read it, what it cannot show, and the
 governance crosswalk (which provision each finding is evidence for).
 
-Written for a reader who is not a machine-learning specialist. The crosswalk follows
-DESIGN.md section 7: Model Cards (Mitchell et al. 2019), the EU AI Act's Annex XI (technical
-documentation of general-purpose AI models) and Annex IV (high-risk systems), and the NIST AI
-Risk Management Framework's Measure function.
+Written for a reader who is not a machine-learning specialist. The crosswalk maps each
+finding to the documents an auditor is asked for: Model Cards (Mitchell et al. 2019), the EU
+AI Act's Annex XI (technical documentation of general-purpose AI models) and Annex IV
+(high-risk systems), and the NIST AI Risk Management Framework's Measure function.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from html import escape
 
+from audit.formatting import format_value, interval_text
+from audit.policy import GateResult, Light
 from audit.report.compare import SIGNIFICANCE_RULE, MetricDelta
 from audit.report.model import (
     AreaSection,
@@ -16,20 +18,12 @@ from audit.report.model import (
     Comparison,
     EnergySection,
     Example,
-    GateResult,
     LanguageTable,
-    Light,
     MetricRow,
     Report,
     RunReport,
 )
-from audit.report.summary import (
-    difference_text,
-    direction_text,
-    format_value,
-    interval_text,
-    quantity,
-)
+from audit.report.summary import difference_text, direction_text, quantity
 from audit.report.svg import render_svg
 
 LIGHT_WORDS = {"green": "meets policy", "amber": "uncertain or warning", "red": "fails policy",

@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import re
 
+from audit.formatting import format_value, interval_text
+from audit.policy import GateResult
 from audit.report.compare import MetricDelta
 from audit.report.model import (
     AreaSection,
     Comparison,
-    GateResult,
     LanguageTable,
     MetricRow,
     Report,
     RunReport,
 )
-from audit.report.summary import (
-    difference_text,
-    direction_text,
-    format_value,
-    interval_text,
-    quantity,
-)
+from audit.report.summary import difference_text, direction_text, quantity
 
 LIGHT_MARKS = {"green": "🟢 meets", "amber": "🟡 uncertain", "red": "🔴 fails", "grey": "⚪ —"}
 _PUNCTUATION = re.compile(r"([\\`*_\[\]()#!|~])")

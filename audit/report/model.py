@@ -10,13 +10,11 @@ escapes it, and harmful-request outputs arrive here already redacted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from audit.families import FAMILIES
+from audit.policy import GateResult, Light
 from audit.report.compare import MetricDelta
 
-Light = Literal["green", "amber", "red", "grey"]
-AREAS = (*FAMILIES, "energy")
 AREA_TITLES = {"capability": "Capability", "bias": "Bias", "multilingual": "Multilingual",
                "misuse": "Misuse", "energy": "Energy"}
 
@@ -136,48 +134,6 @@ class EnergySection:
     total_wh: float
     total_gco2e: float
     note: str
-
-
-@dataclass
-class RuleVerdict:
-    """The verdict of one policy rule on one run, with the evidence that decided it."""
-
-    rule: str
-    description: str
-    status: Literal["pass", "fail", "warn", "not evaluated", "insufficient evidence"]
-    light: Light
-    evidence: str
-    severity: str = "block"
-    area: str = ""
-    suite: str = ""
-    metric: str = ""
-    group: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class GateResult:
-    """A policy evaluated on a run: `passed` unless a blocking rule failed, a blocking rule had
-    too little evidence to decide, or, when missing evidence blocks (the default), a blocking
-    rule could not be evaluated."""
-
-    policy: str
-    policy_path: str
-    verdicts: list[RuleVerdict]
-    missing_blocks: bool = True
-
-    @property
-    def passed(self) -> bool:
-        return not any(v.status == "fail" or (
-            v.status == "insufficient evidence" and v.severity == "block") or (
-            self.missing_blocks and v.status == "not evaluated" and v.severity == "block")
-            for v in self.verdicts)
-
-    def counts(self) -> dict[str, int]:
-        found = {"pass": 0, "fail": 0, "warn": 0, "not evaluated": 0,
-                 "insufficient evidence": 0}
-        for verdict in self.verdicts:
-            found[verdict.status] += 1
-        return found
 
 
 @dataclass

@@ -16,7 +16,7 @@ from audit.errors import ReportError
 from audit.report.html import render_html
 from audit.report.markdown import render_markdown
 from audit.report.model import Report
-from audit.report.runfolder import RUN_ID_PATTERN, atomic_write_text
+from audit.runfolder import RUN_ID_PATTERN, atomic_write_text
 
 log = logging.getLogger(__name__)
 

@@ -5,19 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from audit.evidence import SCREENING_LABEL, screening_config
-from audit.report.runfolder import RunFolder
-
-
-def format_value(value: float | None, unit: str) -> str:
-    """A value in its unit: proportions as percentages, differences of proportions in
-    percentage points, anything else with three significant figures."""
-    if value is None:
-        return "n/a"
-    if unit == "proportion":
-        return f"{100 * value:.1f}%"
-    if unit == "proportion points":
-        return f"{100 * value:+.1f} pts"
-    return f"{value:.3g}"
+from audit.formatting import format_value
+from audit.runfolder import RunFolder
 
 
 def quantity(value: float | None) -> str:
@@ -35,13 +24,6 @@ def difference_text(value: float | None, unit: str) -> str:
     if value is None:
         return "n/a"
     return f"{100 * value:+.1f} pts" if unit == "proportion" else f"{value:+.3g}"
-
-
-def interval_text(low: float | None, high: float | None, unit: str) -> str:
-    """A 95% interval as 'low to high' in the metric's unit, or 'n/a'."""
-    if low is None or high is None:
-        return "n/a"
-    return f"{format_value(low, unit)} to {format_value(high, unit)}"
 
 
 def direction_text(better: str, target: float | None, unit: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from audit.report.compare import SIGNIFICANCE_RULE, compare_runs, deltas_frame
-from audit.report.runfolder import RunFolder
+from audit.report.compare import SIGNIFICANCE_RULE
+from audit.report.frames import run_deltas
 from dashboard.charts import delta_chart
 from dashboard.ui import format_value, how_to_read, plain, select_runs
 
@@ -14,7 +14,7 @@ from dashboard.ui import format_value, how_to_read, plain, select_runs
 def _deltas(paths: tuple[str, ...], fingerprints: tuple[str, ...]):
     """Deltas of every run against the first (cached on the runs' fingerprints)."""
     del fingerprints  # part of the cache key only
-    return deltas_frame(compare_runs([RunFolder(p) for p in paths]))
+    return run_deltas(list(paths))
 
 
 runs = select_runs(minimum=2)

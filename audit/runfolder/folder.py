@@ -1,4 +1,4 @@
-"""The run folder: the one contract between the engine and every renderer.
+"""Reading and writing one run folder: the one contract between the engine and every renderer.
 
 `reports/<run-id>/` holds run.json, results.json, samples.jsonl, energy.json, the request
 cache that makes a run resumable (requests.jsonl), and on completion manifest.json (sha256 of
@@ -23,23 +23,25 @@ import jsonschema
 
 from audit.errors import RunFolderError
 from audit.integrity import sha256_file
+from audit.runfolder.models import Manifest, RunRecord
+from audit.text import clean_text
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SCHEMAS = {"run.json": "run.schema.json", "results.json": "results.schema.json",
-           "energy.json": "energy.schema.json"}
+           "energy.json": "energy.schema.json", "manifest.json": "manifest.schema.json"}
+"""The JSON file each schema checks; the schemas are generated from `models.py`."""
 REQUEST_CACHE = "requests.jsonl"
 MANIFESTED = ("run.json", "results.json", "samples.jsonl", "energy.json", REQUEST_CACHE)
 """The files a run writes, the evidence `manifest.json` covers. Reports and anything else
 added to the folder later are outside it by this rule."""
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def load_schema(name: str) -> dict[str, Any]:
-    """One of the packaged JSON Schemas (run, results, energy, sample)."""
-    return json.loads(files("audit.schemas").joinpath(name).read_text())
+    """One of the packaged JSON Schemas (run, results, energy, sample, manifest)."""
+    return json.loads(files("audit.runfolder.schemas").joinpath(name).read_text())
 
 
 @lru_cache(maxsize=1)
@@ -89,21 +91,6 @@ def atomic_write_text(path: Path, text: str) -> None:
     finally:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)
-
-
-def clean_text(value: Any) -> Any:
-    """`value` with every lone surrogate in its strings replaced by U+FFFD.
-
-    JSON may spell a lone surrogate (`"\\ud800"`) that no UTF-8 file, page or terminal can
-    hold; run-folder text is cleaned as it is read so that every renderer can write it.
-    """
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [clean_text(v) for v in value]
-    if isinstance(value, dict):
-        return {clean_text(k): clean_text(v) for k, v in value.items()}
-    return value
 
 
 def _decode(raw: bytes, where: str) -> Any:
@@ -202,6 +189,18 @@ class RunFolder:
 
     def has(self, name: str) -> bool:
         return (self.path / name).is_file()
+
+    def run(self) -> RunRecord:
+        """run.json as a typed record (checked against its schema first)."""
+        return RunRecord.model_validate(self.read_json("run.json"))
+
+    def manifest(self) -> Manifest:
+        """manifest.json as a typed record (checked against its schema first)."""
+        return Manifest.model_validate(self.read_json("manifest.json"))
+
+    def sha256(self, name: str) -> str:
+        """The sha256 of one of the folder's files: its identity as evidence."""
+        return sha256_file(self.path / name)
 
     def write_samples(self, records: list[dict[str, Any]]) -> None:
         """Replace samples.jsonl (atomically) with `records`."""

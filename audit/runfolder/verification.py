@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from audit.errors import AuditError
-from audit.integrity import sha256_file
-from audit.report.runfolder import MANIFESTED, RunFolder
+from audit.runfolder.folder import MANIFESTED, RunFolder
 
 State = Literal["verified", "modified", "unverifiable", "incomplete"]
 
@@ -40,14 +39,14 @@ class Evidence:
 
 def _status(folder: RunFolder) -> str:
     try:
-        return str(folder.read_json("run.json").get("status"))
+        return folder.run().status
     except AuditError as exc:
         return f"unreadable ({exc.message})"
 
 
 def check_evidence(folder: RunFolder) -> Evidence:
     """Compare the run's files with its manifest (see the module docstring)."""
-    status, unreadable = _status(folder), "no sha256 table"
+    status = _status(folder)
     if not folder.has("manifest.json"):
         if status == "complete":
             return Evidence(folder.run_id, "unverifiable",
@@ -58,12 +57,9 @@ def check_evidence(folder: RunFolder) -> Evidence:
                         f"the run is {status}, not complete: no manifest yet, its files can "
                         "still change")
     try:
-        recorded = folder.read_json("manifest.json").get("sha256")
+        recorded = folder.manifest().sha256
     except AuditError as exc:
-        recorded, unreadable = None, exc.message
-    if not isinstance(recorded, dict):
-        return Evidence(folder.run_id, "modified", "manifest.json is unreadable: "
-                        f"{unreadable if recorded is None else 'no sha256 table'}")
+        return Evidence(folder.run_id, "modified", f"manifest.json is unreadable: {exc.message}")
     problems = []
     for name in MANIFESTED:
         digest = recorded.get(name)
@@ -72,7 +68,7 @@ def check_evidence(folder: RunFolder) -> Evidence:
             problems.append(f"{name} (added after the run completed)")
         elif digest is not None and not present:
             problems.append(f"{name} (deleted)")
-        elif digest is not None and sha256_file(folder.path / name) != digest:
+        elif digest is not None and folder.sha256(name) != digest:
             problems.append(f"{name} (changed)")
     if status != "complete":
         problems.append(f"run.json says the run is {status}")
