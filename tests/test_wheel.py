@@ -109,3 +109,16 @@ def test_installed_wheel_serves_its_own_dashboard(installed: Path, tmp_path: Pat
     app_path, ui_module = _run([sys.executable, "-c", probe], cwd=cwd, env=env).split()
     assert Path(app_path) == app
     assert Path(ui_module) == app.with_name("ui.py")
+
+
+def test_a_checkout_finds_its_suites_and_dashboard_beside_audit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from audit.cli import dashboard_command
+    from audit.suites.discovery import SUITES_ENV, suites_root
+
+    monkeypatch.delenv(SUITES_ENV, raising=False)
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    assert suites_root() == ROOT / "suites"
+    command, env = dashboard_command(Path("reports"), "localhost", 8501)
+    assert Path(command[command.index("run") + 1]) == ROOT / "dashboard" / "app.py"
+    assert env["PYTHONPATH"] == str(ROOT)
