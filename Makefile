@@ -26,7 +26,7 @@ PIP := $(BIN)/python -m pip install --quiet --no-compile
 # The browser tests (dashboard) and PDF export drive Debian's Chromium; never a downloaded one.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install audit test lint dashboard bench clean vllm-env mutate
+.PHONY: install audit test test-fast lint dashboard bench clean vllm-env mutate
 
 install: $(TESTING) $(CHROMIUM)
 
@@ -37,7 +37,7 @@ $(CHROMIUM):
 		echo "Chromium is missing: run 'sudo apt-get install -y chromium' (the browser tests skip without it)."; \
 	fi
 
-$(RUNTIME): pyproject.toml constraints.txt
+$(RUNTIME): pyproject.toml setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(PIP) $(PIP_TORCH_ARGS) "$(TORCH)"
@@ -67,6 +67,12 @@ audit: $(RUNTIME)
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The inner loop: ruff and every test that loads no real model (`-m "not slow"`). It needs
+# neither Chromium nor the model's weights; `make test` stays the whole suite.
+test-fast: $(TESTING)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # Mutation testing of stats, the judge correction, policy and compare (minutes to hours; on
 # demand, not part of `make test`). Configured in pyproject.toml [tool.mutmut].

@@ -114,21 +114,24 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def dashboard_command(reports: Path, host: str, port: int) -> tuple[list[str], dict[str, str]]:
     """The `streamlit run` command line and environment that serve the dashboard on
-    `reports`, using this checkout's `audit` package (its folder goes first on PYTHONPATH)."""
+    `reports`. The app imports `dashboard.*` and `audit.*`, so the folder that holds
+    `dashboard/` (`audit.paths.bundle_root`) and the folder that holds this `audit` package go
+    first on PYTHONPATH, for the dashboard's process only."""
     import os
 
     import audit
     from audit.errors import ConfigError
+    from audit.paths import bundle_root
 
-    root = Path(audit.__file__).resolve().parent.parent
-    app = root / "dashboard" / "app.py"
+    app = bundle_root() / "dashboard" / "app.py"
     if not app.is_file():
         raise ConfigError(f"the dashboard app is not at {app}",
-                          fix="run fm-audit from a source checkout installed with "
-                              "`pip install -e .` (the dashboard/ folder sits beside audit/).")
+                          fix="reinstall fm-audit (`pip install --force-reinstall fm-audit`, or "
+                              "`pip install -e .` in a checkout): the app ships with it.")
+    package_parent = Path(audit.__file__).resolve().parent.parent
+    path = [str(bundle_root()), str(package_parent), os.environ.get("PYTHONPATH")]
     env = dict(os.environ, FM_AUDIT_REPORTS=str(Path(reports).resolve()),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(root),
-                                                        os.environ.get("PYTHONPATH")])))
+               PYTHONPATH=os.pathsep.join(dict.fromkeys(filter(None, path))))
     command = [sys.executable, "-m", "streamlit", "run", str(app),
                "--server.address", host, "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]

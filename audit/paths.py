@@ -1,4 +1,4 @@
-"""Where fm-audit keeps downloaded artefacts and where runs are written."""
+"""Where fm-audit keeps downloaded artefacts, and where its suites and dashboard live."""
 
 from __future__ import annotations
 
@@ -18,6 +18,16 @@ def cache_dir() -> Path:
     return path
 
 
-def repo_root() -> Path:
-    """The source checkout that holds `suites/` (the package lives in `<root>/audit`)."""
-    return Path(__file__).resolve().parent.parent
+BUNDLED = "_bundled"
+
+
+def bundle_root() -> Path:
+    """The folder that holds `suites/` and `dashboard/`.
+
+    An installed wheel carries them inside the package, in `audit/_bundled/` (setup.py maps
+    them there); a source checkout, editable install included, has them at its top, beside
+    `audit/`. Callers use this one answer so both layouts behave the same.
+    """
+    package = Path(__file__).resolve().parent
+    bundled = package / BUNDLED
+    return bundled if bundled.is_dir() else package.parent

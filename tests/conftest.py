@@ -62,3 +62,16 @@ def dashboard_reports(tmp_path_factory: pytest.TempPathFactory, small_run: RunFo
         shutil.copytree(run.path, root / run.run_id)
     derived_run(small_run, root, "derived-run")
     return root
+
+
+MODEL_FIXTURES = frozenset({"smollm2", "small_run", "chat_run", "dashboard_reports"})
+"""The fixtures above that load the real model, directly or through a run."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test that uses a model fixture, before `-m "not slow"` deselects,
+    so that `make test-fast` never loads the model because a mark was forgotten."""
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -13,7 +13,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from audit.errors import SuiteError
-from audit.paths import repo_root
+from audit.paths import bundle_root
 from audit.suites.base import Suite
 from audit.suites.lmeval import LmEvalSuite
 from audit.suites.spec import SPEC_FILE, SuiteSpec, load_spec
@@ -23,8 +23,9 @@ SUITES_ENV = "FM_AUDIT_SUITES"
 
 
 def suites_root() -> Path:
-    """The folder of suite definitions: `$FM_AUDIT_SUITES`, else `suites/` in the checkout."""
-    return Path(os.environ.get(SUITES_ENV) or repo_root() / "suites")
+    """The folder of suite definitions: `$FM_AUDIT_SUITES`, else the `suites/` that ships with
+    fm-audit (in the checkout or inside the installed package; see `audit.paths.bundle_root`)."""
+    return Path(os.environ.get(SUITES_ENV) or bundle_root() / "suites")
 
 
 def _load_implementation(spec: SuiteSpec) -> type[Suite]:
