@@ -36,8 +36,9 @@ class ModelRunner:
                  ) -> tuple[torch.Tensor, DynamicCache | None]:
         """Logits at the `keep` positions (a boolean rows x length mask), flattened in row
         order, and the updated cache when `use_cache`. With `segments`, the single input row
-        holds packed requests, each attending only to itself. `decoding` marks a step that
-        feeds each sequence one token (its products use the small decoding tile)."""
+        holds packed requests, each attending only to itself. `decoding` marks a generator's
+        step that feeds each sequence one token after its cached keys (its products use the
+        small decoding tile, its attention runs batched on key tiles)."""
         held = input_ids.numel() + (past.get_seq_length() * input_ids.shape[0] if past else 0)
         limit = self.settings.simulated_memory_tokens
         if limit is not None and held > limit:
@@ -57,7 +58,7 @@ class ModelRunner:
                 stack.enter_context(packed_attention(self.model, segments))
             elif self.tiles is not None:
                 stack.enter_context(rowwise_attention(self.model, _real_tokens(
-                    input_ids, attention_mask, past)))
+                    input_ids, attention_mask, past), decoding))
             if self.tiles is not None:
                 stack.enter_context(self.tiles.active(
                     DECODE_TILE_ROWS if decoding else PASS_TILE_ROWS))
