@@ -10,6 +10,7 @@ import torch
 from transformers import DynamicCache
 
 from audit.engine.attention import rowwise_attention
+from audit.engine.growing_cache import GrowingCache
 from audit.engine.packed_attention import Segment, packed_attention
 from audit.engine.row_tiles import DECODE_TILE_ROWS, PASS_TILE_ROWS, TiledLinears
 from audit.engine.settings import EngineSettings
@@ -49,7 +50,7 @@ class ModelRunner:
         if past is not None:
             kwargs["past_key_values"] = past
         elif use_cache:
-            kwargs["past_key_values"] = DynamicCache()
+            kwargs["past_key_values"] = GrowingCache()
         if self.keeps_selected_logits:
             kwargs["logits_to_keep"] = keep
         with ExitStack() as stack:
