@@ -2,9 +2,12 @@
 
 Both backends serve the same loaded SmolLM2 in the same process on exactly the same requests;
 the order alternates every round (A/B, B/A, ...) so that drift in machine load does not favour
-one side. Then the wall time of `make audit`'s default profile is measured in a subprocess,
-cold (--no-cache) and warm (a rerun answered by the shared request cache). Results are written
-as JSON and as a Markdown table under benchmarks/results/.
+one side. The machine's float32 matmul peak on the model's own shapes is measured in the same
+process before and after, and the log-likelihood workload's useful work (`flops`) gives each
+backend's useful FLOP/s and its fraction of that peak. Then the wall time of `make audit`'s
+default profile is measured in a subprocess, cold (--no-cache) and warm (a rerun answered by
+the shared request cache). Results are written as JSON and as a Markdown table under
+benchmarks/results/.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from benchmarks.flops import matmul_peak, token_pairs, useful_flops
 from benchmarks.machine import describe_machine
 from benchmarks.measure import agreement, run_trial
 from benchmarks.report import write_results
@@ -70,6 +74,15 @@ def compare(workload: Any, engine: Any, stock: Any, rounds: int, tokenizer: Any
                                    trials["hflm"][0].responses)}
 
 
+def add_peak_fraction(entry: dict[str, Any], work: dict[str, float], peak: float) -> None:
+    """Each backend's useful FLOP/s on the workload (median time) and its fraction of `peak`."""
+    entry["useful_flops"] = work
+    for backend in ("engine", "hflm"):
+        rate = work["total"] / entry[backend]["median_seconds"]
+        entry[backend]["useful_flops_per_s"] = rate
+        entry[backend]["fraction_of_peak"] = rate / peak
+
+
 def audit_wall_time() -> dict[str, float]:
     """Seconds for `fm-audit run --profile quick` (make audit's default) in a subprocess:
     cold with --no-cache, then warm (the second of two runs sharing the request cache)."""
@@ -117,9 +130,17 @@ def main(argv: list[str] | None = None) -> int:
         "engine_settings": asdict(engine.settings),
         "engine_loglikelihood_path": engine.scorer.description,
         "hflm_batch_size": stock.batch_size, "workloads": []}
-    for workload in (loglikelihood_workload(model), generation_workload(model)):
+    peaks = [matmul_peak(engine.model)]
+    log.info("float32 matmul peak: %.1f GFLOP/s", peaks[0]["flops_per_s"] / 1e9)
+    workloads = [loglikelihood_workload(model), generation_workload(model)]
+    for workload in workloads:
         results["workloads"].append(compare(workload, engine, stock, args.rounds,
                                             model.tokenizer))
+    peaks.append(matmul_peak(engine.model))
+    peak = max(p["flops_per_s"] for p in peaks)
+    results["matmul_peak"] = {"flops_per_s": peak, "before": peaks[0], "after": peaks[1]}
+    add_peak_fraction(results["workloads"][0],
+                      useful_flops(engine.model, token_pairs(engine, workloads[0])), peak)
     if not args.skip_audit:
         results["make_audit_seconds"] = audit_wall_time()
     results["machine"] = dict(describe_machine(), load_average_before=machine_before[

@@ -14,6 +14,24 @@ def _row(entry: dict[str, Any], backend: str) -> str:
             f"{data['tokens_per_s']:.0f} | {data['peak_rss_mib']:.0f} |")
 
 
+def _peak_sentence(results: dict[str, Any]) -> str:
+    peak = results["matmul_peak"]
+    entry = next(e for e in results["workloads"] if "useful_flops" in e)
+    work = entry["useful_flops"]
+    rates = "; ".join(f"{backend} {entry[backend]['useful_flops_per_s'] / 1e9:.1f} GFLOP/s, "
+                      f"{100 * entry[backend]['fraction_of_peak']:.0f}% of peak"
+                      for backend in ("engine", "hflm"))
+    return (f"Float32 matmul peak on the model's weight shapes, {peak['before']['threads']} "
+            f"threads, in this process: {peak['flops_per_s'] / 1e9:.1f} GFLOP/s (best of "
+            f"{peak['before']['flops_per_s'] / 1e9:.1f} before and "
+            f"{peak['after']['flops_per_s'] / 1e9:.1f} after the workloads). Useful work of "
+            f"the {entry['workload']} workload (each distinct context once, no padding): "
+            f"{work['total'] / 1e9:.1f} GFLOP ({work['linear'] / 1e9:.1f} linear layers, "
+            f"{work['attention'] / 1e9:.2f} attention, {work['output_projection'] / 1e9:.1f} "
+            f"output projection; {work['tokens']:.0f} tokens fed, "
+            f"{work['scored_positions']:.0f} positions scored). At the median times: {rates}.")
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The results as a readable Markdown page."""
     machine = results["machine"]
@@ -46,6 +64,8 @@ def markdown(results: dict[str, Any]) -> str:
         if "scores_engine" in entry["agreement"]:
             lines.append(f"| | scores engine | | {entry['agreement']['scores_engine']} |")
             lines.append(f"| | scores HFLM | | {entry['agreement']['scores_hflm']} |")
+    if "matmul_peak" in results:
+        lines += ["", _peak_sentence(results)]
     if "make_audit_seconds" in results:
         audit = results["make_audit_seconds"]
         lines += ["", "`make audit` default profile (subprocess, includes model load): "

@@ -10,6 +10,7 @@ import torch
 from transformers import DynamicCache
 
 from audit.engine.attention import rowwise_attention
+from audit.engine.growing_cache import GrowingCache
 from audit.engine.packed_attention import Segment, packed_attention
 from audit.engine.row_tiles import DECODE_TILE_ROWS, PASS_TILE_ROWS, TiledLinears
 from audit.engine.settings import EngineSettings
@@ -36,8 +37,9 @@ class ModelRunner:
                  ) -> tuple[torch.Tensor, DynamicCache | None]:
         """Logits at the `keep` positions (a boolean rows x length mask), flattened in row
         order, and the updated cache when `use_cache`. With `segments`, the single input row
-        holds packed requests, each attending only to itself. `decoding` marks a step that
-        feeds each sequence one token (its products use the small decoding tile)."""
+        holds packed requests, each attending only to itself. `decoding` marks a generator's
+        step that feeds each sequence one token after its cached keys (its products use the
+        small decoding tile, its attention runs batched on key tiles)."""
         held = input_ids.numel() + (past.get_seq_length() * input_ids.shape[0] if past else 0)
         limit = self.settings.simulated_memory_tokens
         if limit is not None and held > limit:
@@ -48,7 +50,7 @@ class ModelRunner:
         if past is not None:
             kwargs["past_key_values"] = past
         elif use_cache:
-            kwargs["past_key_values"] = DynamicCache()
+            kwargs["past_key_values"] = GrowingCache()
         if self.keeps_selected_logits:
             kwargs["logits_to_keep"] = keep
         with ExitStack() as stack:
@@ -57,7 +59,7 @@ class ModelRunner:
                 stack.enter_context(packed_attention(self.model, segments))
             elif self.tiles is not None:
                 stack.enter_context(rowwise_attention(self.model, _real_tokens(
-                    input_ids, attention_mask, past)))
+                    input_ids, attention_mask, past), decoding))
             if self.tiles is not None:
                 stack.enter_context(self.tiles.active(
                     DECODE_TILE_ROWS if decoding else PASS_TILE_ROWS))

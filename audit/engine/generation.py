@@ -20,6 +20,7 @@ from transformers import DynamicCache
 
 from audit.engine.batching import DeviceMemoryError, OomFallback, free_device_memory
 from audit.engine.forward import ModelRunner
+from audit.engine.growing_cache import GrowingCache
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class _Batch:
         merged = [(torch.cat([_left_pad(k1, width, 2), _left_pad(k2, width, 2)]),
                    torch.cat([_left_pad(v1, width, 2), _left_pad(v2, width, 2)]))
                   for (k1, v1, _), (k2, v2, _) in zip(self.cache, cache, strict=True)]
-        self.cache = DynamicCache(ddp_cache_data=merged)
+        self.cache = GrowingCache(merged)
         self.mask = torch.cat([_left_pad(self.mask, width, 1), _left_pad(mask, width, 1)])
         self.positions = torch.cat([self.positions, mask.sum(dim=1)])
         self.sequences.extend(sequences)
@@ -97,8 +98,8 @@ class _Batch:
         index = torch.tensor(rows, dtype=torch.long, device=self.mask.device)
         mask = self.mask[index]
         start, end = int(mask.any(dim=0).long().argmax()), mask.shape[1]
-        self.cache = DynamicCache(ddp_cache_data=[(k[index, :, start:end], v[index, :, start:end])
-                                                  for k, v, _ in self.cache])  # type: ignore[union-attr]
+        self.cache = GrowingCache([(k[index, :, start:end], v[index, :, start:end])
+                                   for k, v, _ in self.cache])  # type: ignore[union-attr]
         self.mask = mask[:, start:]
         self.positions = self.positions[index]
         self.sequences = [self.sequences[r] for r in rows]

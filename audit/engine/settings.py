@@ -15,7 +15,10 @@ log = logging.getLogger(__name__)
 # 2: CPU log-likelihoods from packed passes (float32 attention per request), within 4e-5 of 1.
 # 3: CPU matrix products on fixed-shape row tiles, attention per request or per row: a
 #    request's numbers no longer depend on the others of its pass.
-NUMERICS_VERSION = "fm-audit-engine-3"
+# 4: a generator's decoding steps attend for the whole batch on key tiles counted from the end
+#    of the cache (one SDPA call per row before): still independent of the batch, but the
+#    logits of generated tokens round differently, so a greedy text may differ.
+NUMERICS_VERSION = "fm-audit-engine-4"
 CPU_MAX_ROWS = 256
 CPU_TOKEN_BUDGET = 8192
 GPU_MAX_ROWS = 256
