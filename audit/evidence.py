@@ -14,14 +14,24 @@ A run made with the quick profile or any `--limit` measures a sample of each sui
 speed, so none of its metrics is decision-grade (`screening_run`), and every page that shows
 it says `SCREENING_LABEL`. A policy rule needs `POLICY_MIN_N` items per value it judges unless
 the rule sets its own `min_n`.
+
+A zero-width interval is never written: every method in `audit.stats` gives either a
+positive-width interval or none, and no reported metric is constant by definition (values
+relative to the reference language are not reported for the reference itself), so a
+zero-width interval can only be a method that lost its sampling uncertainty (e.g. a bootstrap
+whose resamples mostly agree). `graded` withholds such an interval, says so in `ci_method` and
+logs a warning; the metric is then graded `insufficient`.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from audit.metrics import MetricResult
+
+log = logging.getLogger(__name__)
 
 Grade = Literal["decision-grade", "screening", "insufficient"]
 DECISION_GRADE: Grade = "decision-grade"
@@ -35,6 +45,8 @@ DECISION_MAX_RELATIVE_WIDTH = 0.20
 POLICY_MIN_N = 30
 ABSOLUTE_UNITS = frozenset({"proportion", "difference", "proportion points", "score (-1 to 1)"})
 SCREENING_LABEL = "screening only, not decision-grade"
+NONE_ZERO_WIDTH = ("none: the method gave a zero-width interval, which cannot hold 95% of "
+                   "the sampling uncertainty, so it was withheld")
 
 
 def grade(n: int, ci_low: float | None, ci_high: float | None, value: float | None,
@@ -64,10 +76,16 @@ def screening_config(config: dict[str, Any]) -> bool:
 
 def graded(metrics: list[MetricResult], units: dict[str, str], screening: bool
            ) -> list[dict[str, Any]]:
-    """results.json metric records, each with its `evidence` grade (`units`: metric -> unit)."""
+    """results.json metric records, each with its `evidence` grade (`units`: metric -> unit);
+    a zero-width interval is withheld (see the module's docstring)."""
     records = []
     for metric in metrics:
         record = metric.to_dict()
+        if record["ci_low"] is not None and record["ci_low"] == record["ci_high"]:
+            log.warning("%s %s (n=%d): zero-width 95%% interval [%s, %s] (%s) withheld",
+                        metric.metric, metric.group or "overall", record["n"],
+                        record["ci_low"], record["ci_high"], record["ci_method"])
+            record.update(ci_low=None, ci_high=None, ci_method=NONE_ZERO_WIDTH)
         record["evidence"] = grade(record["n"], record["ci_low"], record["ci_high"],
                                    record["value"], units.get(metric.metric, ""), screening)
         records.append(record)

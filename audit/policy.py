@@ -198,15 +198,13 @@ def _group_matches(wanted: dict[str, str], group: dict[str, str]) -> bool:
                for k, pattern in wanted.items())
 
 
-def _judge(passes_point: bool, passes_interval: bool | None, rule: Rule
-           ) -> tuple[str, Light]:
+def _judge(passes_point: bool, passes_interval: bool, rule: Rule) -> tuple[str, Light]:
     """Status and light: the interval decides under `evidence: interval`; a point pass whose
     interval crosses the threshold is amber (passes, but the data cannot rule out a failure)."""
-    decisive = passes_interval if rule.evidence == "interval" and passes_interval is not None \
-        else passes_point
+    decisive = passes_interval if rule.evidence == "interval" else passes_point
     if not decisive:
         return ("fail", "red") if rule.severity == "block" else ("warn", "amber")
-    return "pass", "green" if passes_interval in (True, None) else "amber"
+    return "pass", "green" if passes_interval else "amber"
 
 
 def rule_area(rule: Rule) -> str:
@@ -249,14 +247,14 @@ def evaluate_threshold(rule: Rule, results: dict[str, Any]) -> list[RuleVerdict]
                     rule, f"{suite} {entry['metric']} = {format_value(value, unit)}: {shortfall}",
                     suite, results["suites"][suite]["family"], entry["metric"], entry["group"]))
                 continue
-            # The interval satisfies the rule when its worst end does.
+            # The interval satisfies the rule when its worst end does (both ends are known
+            # here: a value without an interval is insufficient evidence above).
             worst = low if rule.op in (">=", ">") else high
-            interval_ok = compare(worst, rule.threshold) if _known(worst) else None
-            status, light = _judge(compare(value, rule.threshold), interval_ok, rule)
-            ci = (f", 95% CI {interval_text(low, high, unit)}"
-                  if _known(low) and _known(high) else "")
+            status, light = _judge(compare(value, rule.threshold),
+                                   compare(worst, rule.threshold), rule)
             evidence = (f"{suite} {entry['metric']} ({group_label(entry['group'])}) = "
-                        f"{format_value(value, unit)}{ci}, n={entry['n']}; rule: {rule.op} "
+                        f"{format_value(value, unit)}, 95% CI "
+                        f"{interval_text(low, high, unit)}, n={entry['n']}; rule: {rule.op} "
                         f"{format_value(rule.threshold, unit)} on the {rule.evidence} estimate")
             verdicts.append(RuleVerdict(rule=rule.id, description=rule.description,
                                         status=status, light=light, evidence=evidence,

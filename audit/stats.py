@@ -14,8 +14,9 @@ the boundaries (tests/test_coverage.py simulates it):
   expanded-percentile correction for small samples (Hesterberg 2015), given only from
   `BOOTSTRAP_MIN_N` items on.
 
-Where the data cannot support an interval (too few items, or every value or resample equal
-for a quantity that is not a 0/1 share) no interval is given (`ci_low`/`ci_high` None) and the
+Where the data cannot support an interval (too few items, every value equal for a quantity
+that is not a 0/1 share, or bootstrap resamples that agree so often that the interval would
+have zero width) no interval is given (`ci_low`/`ci_high` None) and the
 method says why; an interval is never collapsed to zero width.
 """
 
@@ -43,7 +44,8 @@ BOOTSTRAP = "bootstrap (expanded percentile)"
 NONE_EMPTY = "none: no items"
 NONE_NO_SPREAD = "none: every value is the same, so the data give no spread to bound"
 NONE_TOO_FEW = f"none: fewer than {BOOTSTRAP_MIN_N} items for a bootstrap"
-NONE_CONSTANT_RESAMPLES = "none: every bootstrap resample gave the same value"
+NONE_CONSTANT_RESAMPLES = ("none: the bootstrap resamples agree so often that their 95% "
+                           "interval has zero width")
 
 
 @dataclass(frozen=True)
@@ -124,11 +126,23 @@ def expanded_tail(n: int) -> float:
                                       * scipy_stats.t.ppf(0.975, n - 1)))
 
 
+def bootstrap_interval(draws: np.ndarray, tail: float) -> tuple[float, float] | None:
+    """The [tail, 1 - tail] percentile interval of the finite bootstrap `draws`; None when
+    fewer than two are finite or the interval has zero width (so many resamples agree that a
+    percentile interval would claim certainty the items do not give)."""
+    finite = draws[np.isfinite(draws)]
+    if len(finite) < 2:
+        return None
+    low, high = np.quantile(finite, [tail, 1 - tail])
+    return None if low == high else (float(low), float(high))
+
+
 def estimate_statistic(statistic: Callable[[np.ndarray], float], data: np.ndarray) -> Estimate:
     """A derived statistic over per-item rows (e.g. a bias score), with a seeded bootstrap CI.
 
     The standard error is the bootstrap standard deviation; the interval the expanded
-    percentile one. No interval below `BOOTSTRAP_MIN_N` items or when every resample agrees.
+    percentile one. No interval below `BOOTSTRAP_MIN_N` items or when it would have zero
+    width (`bootstrap_interval`).
     """
     n = len(data)
     if n == 0:
@@ -139,9 +153,8 @@ def estimate_statistic(statistic: Callable[[np.ndarray], float], data: np.ndarra
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     draws = np.array([statistic(data[rng.integers(0, n, n)])
                       for _ in range(BOOTSTRAP_ITERATIONS)])
-    finite = draws[np.isfinite(draws)]
-    if len(finite) < 2 or finite.min() == finite.max():
+    interval = bootstrap_interval(draws, expanded_tail(n))
+    if interval is None:
         return Estimate(value, n, None, None, None, NONE_CONSTANT_RESAMPLES)
-    tail = expanded_tail(n)
-    low, high = np.quantile(finite, [tail, 1 - tail])
-    return Estimate(value, n, float(np.std(finite, ddof=1)), float(low), float(high), BOOTSTRAP)
+    stderr = float(np.std(draws[np.isfinite(draws)], ddof=1))
+    return Estimate(value, n, stderr, interval[0], interval[1], BOOTSTRAP)

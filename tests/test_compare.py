@@ -264,3 +264,83 @@ def test_comparing_a_run_with_itself_is_flagged(tmp_path: Path) -> None:
     assert same_runs([base, other]) == []
     warnings = same_runs([base, base])
     assert len(warnings) == 1 and "same run" in warnings[0]
+
+
+def _records(values: list[float]) -> list[dict]:
+    return [{"x": v} for v in values]
+
+
+def _mean_x(records: list[dict]) -> float | None:
+    return float(np.mean([r["x"] for r in records]))
+
+
+def test_paired_statistic_difference_known_values() -> None:
+    from audit.report.compare import paired_statistic_difference
+
+    # b is a plus 1 plus noise: every resampled difference is positive, so the bootstrap
+    # p-value is its floor 2 x (0 + 1) / (2000 + 1), and the interval brackets the mean
+    # difference of the items themselves, not the sum of the two values.
+    rng = np.random.default_rng(3)
+    a = rng.normal(0, 1, 30)
+    b = a + 1 + rng.normal(0, 0.2, 30)
+    value_a, value_b, low, high, p_value = paired_statistic_difference(
+        _mean_x, _records(list(a)), _records(list(b)))
+    assert (value_a, value_b) == (pytest.approx(a.mean()), pytest.approx(b.mean()))
+    assert low < (b - a).mean() < high and high - low < 0.3
+    assert p_value == pytest.approx(2 / 2001)
+    # The pairing is kept: a's spread (sd 1) would make unpaired intervals ~10 times wider.
+    assert paired_statistic_difference(_mean_x, _records(list(a)), _records(list(b))) == (
+        value_a, value_b, low, high, p_value)  # seeded
+
+
+def test_paired_statistic_difference_draws_every_item_and_starts_at_its_minimum() -> None:
+    from audit.report.compare import paired_statistic_difference
+    from audit.stats import BOOTSTRAP_MIN_N
+
+    # Only the first item moved: a bootstrap that never drew it would find no difference.
+    moved = _records([1.0] + [0.0] * 19)
+    _, _, low, high, _ = paired_statistic_difference(_mean_x, _records([0.0] * 20), moved)
+    assert high > 0
+    at_minimum = _records(list(range(BOOTSTRAP_MIN_N)))
+    shifted = _records([v + (i % 3) for i, v in enumerate(range(BOOTSTRAP_MIN_N))])
+    assert paired_statistic_difference(_mean_x, at_minimum, shifted)[2] is not None
+    assert paired_statistic_difference(_mean_x, at_minimum[1:], shifted[1:])[2:] == (
+        None, None, None)
+
+
+def test_paired_statistic_difference_undefined_on_either_run() -> None:
+    from audit.report.compare import paired_statistic_difference
+
+    def only_a(records: list[dict]) -> float | None:
+        return None if any(r.get("b") for r in records) else 1.0
+
+    b = [{"b": True, "x": 0.0}] * 12
+    assert paired_statistic_difference(only_a, _records([0.0] * 12), b) is None
+    assert paired_statistic_difference(only_a, b, _records([0.0] * 12)) is None
+
+
+def test_unpaired_difference_known_values() -> None:
+    from scipy.stats import norm
+
+    from audit.report.compare import _unpaired
+
+    a, b = {"value": 0.5, "stderr": 0.03}, {"value": 0.6, "stderr": 0.04}
+    value_a, value_b, delta, low, high, p_value = _unpaired(a, b)
+    # se = hypot(0.03, 0.04) = 0.05; z = 0.1 / 0.05 = 2.
+    assert (value_a, value_b, delta) == (0.5, 0.6, pytest.approx(0.1))
+    assert (low, high) == (pytest.approx(0.1 - norm.ppf(0.975) * 0.05),
+                           pytest.approx(0.1 + norm.ppf(0.975) * 0.05))
+    assert p_value == pytest.approx(2 * norm.sf(2))
+    assert _unpaired(a, None) == (0.5, None, None, None, None, None)
+    assert _unpaired(None, b) == (None, 0.6, None, None, None, None)
+    for se_a, se_b in ((None, 0.04), (0.03, None), (0.0, 0.0)):
+        no_se = _unpaired({"value": 0.5, "stderr": se_a}, {"value": 0.6, "stderr": se_b})
+        assert no_se[2] == pytest.approx(0.1) and no_se[3:] == (None, None, None)
+
+
+def test_compare_keeps_only_the_suites_asked_for(tmp_path: Path) -> None:
+    a = _lang_run(tmp_path, "a", {"eng": 20, "fra": 10})
+    b = _lang_run(tmp_path, "b", {"eng": 30, "fra": 10})
+    assert {d.suite for d in compare_pair(a, b, suites=["multilingual/*"])} == {SUITE}
+    assert compare_pair(a, b, suites=["bias/*"]) == []
+    assert {d.suite for d in compare_pair(a, b, suites=["bias/*", "multi*"])} == {SUITE}

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from scipy.stats import beta
 
-from audit.judges.correction import corrected_rate
+from audit.judges.correction import FLIP_CI_METHOD, corrected_flip_rate, corrected_rate
 from audit.judges.validation import JudgeErrors
+from audit.stats import NONE_CONSTANT_RESAMPLES
 
 
 def ones_then_zeros(ones: int, total: int) -> np.ndarray:
@@ -115,3 +116,71 @@ def test_nothing_to_correct_gives_no_interval() -> None:
     assert unlabelled.n == 2 and unlabelled.ci_low is None
     one_label = corrected_rate([1.0, 0.0], JudgeErrors(np.ones(5), np.ones(1), ("eng",)))
     assert one_label.ci_low is not None
+
+
+def pairs(counts: dict[tuple[int, int], int]) -> tuple[np.ndarray, np.ndarray]:
+    """First and second judged refusals (1/0) with `counts` of each (first, second) pair."""
+    first = [f for (f, _), k in counts.items() for _ in range(k)]
+    second = [s for (_, s), k in counts.items() for _ in range(k)]
+    return np.array(first, dtype=float), np.array(second, dtype=float)
+
+
+def test_corrected_flip_rate_known_value() -> None:
+    # 100 pairs judged (refused, refused) 45, (refused, complied) 30, (complied, refused) 10,
+    # (complied, complied) 15, by a judge with Se 0.9 and Sp 0.95. The judged joint table is
+    # M T M^T with M = [[Se, 1 - Sp], [1 - Se, Sp]] (rows judged, columns true), so the true
+    # table is inv(M) O inv(M)^T, and attack success is T[0, 1] / (T[0, 0] + T[0, 1]).
+    first, second = pairs({(1, 1): 45, (1, 0): 30, (0, 1): 10, (0, 0): 15})
+    errors = JudgeErrors(ones_then_zeros(36, 40), ones_then_zeros(38, 40), ("eng",))
+    judge = np.linalg.inv(np.array([[0.9, 0.05], [0.1, 0.95]]))
+    truth = judge @ np.array([[0.45, 0.30], [0.10, 0.15]]) @ judge.T
+    assert truth.min() > 0  # nothing clipped in this example
+    estimate = corrected_flip_rate(first, second, errors)
+    assert estimate.value == pytest.approx(truth[0, 1] / truth[0].sum())
+    assert estimate.n == 100 and estimate.ci_method == FLIP_CI_METHOD
+    assert estimate.ci_low < estimate.value < estimate.ci_high
+    assert estimate.stderr == pytest.approx((estimate.ci_high - estimate.ci_low) / 3.92, rel=0.3)
+    # A perfect judge leaves the judged share: 30 of the 75 first refusals were flipped.
+    perfect = JudgeErrors(np.ones(40), np.ones(40), ("eng",))
+    assert corrected_flip_rate(first, second, perfect).value == pytest.approx(30 / 75)
+
+
+def test_corrected_flip_rate_recovers_a_simulated_truth() -> None:
+    # 2000 pairs; truly refused first with probability 0.7, then truly complied (the attack
+    # worked) with probability 0.25; judge Se 0.85, Sp 0.9 on 200 labelled responses of each.
+    rng = np.random.default_rng(11)
+    n, se, sp, flip = 2000, 0.85, 0.9, 0.25
+    true_first = rng.random(n) < 0.7
+    true_second = np.where(true_first, rng.random(n) >= flip, rng.random(n) < 0.1)
+
+    def judged(truth: np.ndarray) -> np.ndarray:
+        return np.where(truth, rng.random(n) < se, rng.random(n) >= sp).astype(float)
+
+    first, second = judged(true_first), judged(true_second)
+    errors = JudgeErrors((rng.random(200) < se).astype(float),
+                         (rng.random(200) < sp).astype(float), ("eng",))
+    estimate = corrected_flip_rate(first, second, errors)
+    observed = np.mean(second[first == 1] == 0)
+    assert observed - flip > 0.05  # judge errors inflate the uncorrected rate
+    assert estimate.value == pytest.approx(flip, abs=0.04)
+    assert estimate.ci_low <= flip <= estimate.ci_high
+    # The judge's own uncertainty (200 labels each) widens the interval beyond the one the
+    # same pairs give with a judge known from 4,000 labels each.
+    sharp = JudgeErrors((np.arange(4000) < 0.85 * 4000).astype(float),
+                        (np.arange(4000) < 0.9 * 4000).astype(float), ("eng",))
+    narrow = corrected_flip_rate(first, second, sharp)
+    assert estimate.ci_high - estimate.ci_low > 1.2 * (narrow.ci_high - narrow.ci_low)
+
+
+def test_corrected_flip_rate_without_spread_or_items_gives_no_interval() -> None:
+    perfect = JudgeErrors(np.ones(20), np.ones(20), ("eng",))
+    first, second = pairs({(1, 1): 12})
+    unbroken = corrected_flip_rate(first, second, perfect)
+    assert unbroken.value == 0.0 and unbroken.ci_low is None
+    assert unbroken.ci_method == NONE_CONSTANT_RESAMPLES
+    empty = corrected_flip_rate([], [], perfect)
+    assert empty.n == 0 and empty.value != empty.value and empty.ci_low is None
+    unlabelled = JudgeErrors(np.ones(20), np.array([]), ("eng",))
+    assert corrected_flip_rate(first, second, unlabelled).ci_low is None
+    coin = JudgeErrors(ones_then_zeros(3, 6), ones_then_zeros(3, 6), ("eng",))
+    assert corrected_flip_rate(first, second, coin).ci_low is None

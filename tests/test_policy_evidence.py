@@ -6,12 +6,13 @@ verdict depends on the interval code: each expected status follows from the rule
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
 
 from audit.evidence import POLICY_MIN_N
-from audit.policy import GateResult, Policy, evaluate_policy, gap_upper_bound
+from audit.policy import GateResult, Policy, RuleVerdict, evaluate_policy, gap_upper_bound
 
 INSUFFICIENT = "insufficient evidence"
 
@@ -117,3 +118,130 @@ def test_gap_upper_bound_known_values_and_sign() -> None:
                      metric("acc", 1.0, 100, 0.9, 1.0, language="fra")])
     evidence = gate(GAP, found).verdicts[0].evidence
     assert "50.0 points ahead of eng" in evidence and "-35.9 points" in evidence
+
+
+def verdict(status: str, light: str, evidence: str, **fields: Any) -> RuleVerdict:
+    return RuleVerdict(**{"rule": "t", "description": "floor", "status": status, "light": light,
+                          "evidence": evidence, **fields})
+
+
+FLOOR = {**THRESHOLD, "description": "floor", "group": {"language": "*"}}
+
+
+def test_threshold_verdicts_record_every_field() -> None:
+    # amh is too small to decide and comes first: fra must still be judged after it. fra's
+    # point passes but its interval reaches below 50%: a pass, amber.
+    found = results([metric("acc", 1.0, 2, 0.16, 1.0, language="amh"),
+                     metric("acc", 0.75, 100, 0.375, 0.875, language="fra")])
+    where = {"area": "multilingual", "suite": "s/x", "metric": "acc"}
+    assert gate(FLOOR, found).verdicts == [
+        verdict(INSUFFICIENT, "grey", "s/x acc = 100.0%: language=amh has n=2; the rule needs "
+                "n >= 30; insufficient evidence, not passed", group={"language": "amh"},
+                **where),
+        verdict("pass", "amber", "s/x acc (language=fra) = 75.0%, 95% CI 37.5% to 87.5%, "
+                "n=100; rule: >= 50.0% on the point estimate", group={"language": "fra"},
+                **where)]
+    # A named group matches only itself; the interval inside the threshold is green.
+    only_fra = gate({**FLOOR, "group": {"language": "fra"}, "threshold": 0.25}, found)
+    assert [(v.group, v.light) for v in only_fra.verdicts] == [({"language": "fra"}, "green")]
+
+
+def test_rules_that_find_nothing_say_where_they_looked() -> None:
+    found = results([metric("acc", 0.75, 100, 0.5, 0.875)])
+    by_family = gate({**THRESHOLD, "suite": "*", "family": "bias"}, found)
+    assert by_family.verdicts == [RuleVerdict(
+        rule="t", description="", status="not evaluated", light="grey", area="bias",
+        evidence="no value of metric 'acc' (overall) in suites matching '*' of family bias in "
+                 "this run", metric="acc")]
+    by_suite = gate({**THRESHOLD, "suite": "misuse/a/*"}, found).verdicts[0]
+    assert by_suite.evidence == ("no value of metric 'acc' (overall) in suites matching "
+                                 "'misuse/a/*' in this run")
+    assert by_suite.area == "misuse"  # a rule's area is its suite pattern's first part
+    assert gate({**THRESHOLD, "suite": "nowhere/*"}, found).verdicts[0].area == ""
+    gap = gate({**GAP, "suite": "*"}, found).verdicts
+    assert [(v.status, v.evidence) for v in gap] == [(
+        "not evaluated", "no metric 'acc' grouped by language with the reference 'eng' and "
+                         "another language in suites matching '*' in this run")]
+
+
+def test_a_rule_reads_only_its_suites() -> None:
+    found = results([metric("acc", 0.75, 100, 0.625, 0.875)])
+    found["suites"]["t/y"] = found["suites"]["s/x"]
+    assert [v.suite for v in gate(THRESHOLD, found).verdicts] == ["s/x"]
+
+
+@pytest.mark.parametrize(("op", "evidence", "status"), [
+    # op > under interval evidence: the lower end (exactly 0.5) does not exceed 0.5
+    (">", "interval", "fail"),
+    (">", "point", "pass"),
+    ("<", "interval", "fail"),  # the upper end 0.7 is not below 0.7
+])
+def test_strict_operators_judge_the_worst_end(op: str, evidence: str, status: str) -> None:
+    threshold = 0.5 if op == ">" else 0.7
+    found = results([metric("acc", 0.625, 100, 0.5, 0.7)])
+    rule = {**THRESHOLD, "op": op, "threshold": threshold, "evidence": evidence}
+    assert [v.status for v in gate(rule, found).verdicts] == [status]
+
+
+def test_gap_exactly_at_max_gap_passes_on_point_and_interval() -> None:
+    # Binary fractions, so the boundary is exact: a gap of 0.25; its bound 0.25 + hypot(0,
+    # 0.25) = 0.5 (eng's interval has no room above its value).
+    found = results([metric("acc", 0.75, 100, 0.5, 0.75, language="eng"),
+                     metric("acc", 0.5, 100, 0.25, 0.75, language="fra")])
+    on_point = gate({**GAP, "max_gap": 0.25}, found).verdicts
+    on_interval = gate({**GAP, "max_gap": 0.5, "evidence": "interval"}, found).verdicts
+    assert [(v.status, v.light) for v in on_point] == [("pass", "amber")]
+    assert on_interval == [RuleVerdict(
+        rule="g", description="", status="pass", light="green", area="multilingual",
+        suite="s/x", metric="acc", group={"language": "fra"},
+        evidence="s/x acc: language=fra 50.0% vs eng 75.0%: 25.0 points behind eng (upper 95% "
+                 "bound of the shortfall +50.0 points, from the two 95% intervals); rule: at "
+                 "most 50.0 points behind")]
+
+
+def test_gap_for_lower_is_better_uses_the_right_interval_ends() -> None:
+    # Lower is better: fra (0.5) is 0.25 behind eng (0.25). The bound adds fra's room above
+    # its value (0.125) and eng's room below (0.125): 0.25 + hypot(0.125, 0.125) = 0.4268;
+    # eng's wide upper side (0.5) plays no part.
+    eng = {"value": 0.25, "ci_low": 0.125, "ci_high": 0.75}
+    fra = {"value": 0.5, "ci_low": 0.375, "ci_high": 0.625}
+    assert gap_upper_bound(eng, fra, False) == pytest.approx(0.25 + math.hypot(0.125, 0.125))
+    found = results([metric("acc", 0.25, 100, 0.125, 0.75, language="eng"),
+                     metric("acc", 0.5, 100, 0.375, 0.625, language="fra")], better="lower")
+    assert [v.status for v in gate({**GAP, "max_gap": 0.3}, found).verdicts] == ["pass"]
+    assert [v.status for v in gate({**GAP, "max_gap": 0.4, "evidence": "interval"},
+                                   found).verdicts] == ["fail"]
+    assert "25.0 points behind eng" in gate(GAP, found).verdicts[0].evidence
+
+
+def test_gap_judges_every_language_and_suite_after_one_it_cannot() -> None:
+    # Suite s/a has a target metric, s/b no reference language, s/x an insufficient language
+    # (amh) before a sufficient one (fra): every decidable value is still judged.
+    found = results([metric("acc", 0.75, 100, 0.625, 0.875, language="eng"),
+                     metric("acc", 0.5, 2, 0.25, 0.75, language="amh"),
+                     metric("acc", 0.75, 100, 0.625, 0.875, language="fra")])
+    target = results([metric("acc", 0.75, 100, 0.625, 0.875, language="eng"),
+                      metric("acc", 0.5, 100, 0.375, 0.625, language="fra")], better="target")
+    no_reference = results([metric("acc", 0.5, 100, 0.375, 0.625, language="fra")])
+    found["suites"] = {"s/a": target["suites"]["s/x"], "s/b": no_reference["suites"]["s/x"],
+                       **found["suites"]}
+    verdicts = gate({**GAP, "description": "parity"}, found).verdicts
+    assert [(v.suite, v.status, v.group) for v in verdicts] == [
+        ("s/a", "not evaluated", {}), ("s/x", INSUFFICIENT, {"language": "amh"}),
+        ("s/x", "pass", {"language": "fra"})]
+    assert verdicts[0].evidence == ("s/a acc has a target, not a direction; a gap to eng is "
+                                    "undefined")
+    assert verdicts[1] == RuleVerdict(
+        rule="g", description="parity", status=INSUFFICIENT, light="grey", area="multilingual",
+        suite="s/x", metric="acc", group={"language": "amh"},
+        evidence="s/x acc: language=amh 50.0% vs eng 75.0%: 25.0 points behind eng; "
+                 "language=amh has n=2; the rule needs n >= 30; insufficient evidence, not "
+                 "passed")
+
+
+def test_gate_result_names_its_policy() -> None:
+    policy = Policy.model_validate({"name": "p", "rules": [THRESHOLD]})
+    found = results([metric("acc", 0.75, 100, 0.625, 0.875)])
+    assert (evaluate_policy(policy, found).policy, evaluate_policy(policy, found).policy_path) \
+        == ("p", "")
+    assert evaluate_policy(policy, found, "x.yaml").policy_path == "x.yaml"

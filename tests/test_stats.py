@@ -13,6 +13,7 @@ from audit.stats import (
     NONE_NO_SPREAD,
     NONE_TOO_FEW,
     STUDENT_T,
+    bootstrap_interval,
     clopper_pearson_interval,
     estimate_mean,
     estimate_statistic,
@@ -130,3 +131,18 @@ def test_bootstrap_starts_at_exactly_its_minimum() -> None:
     assert at_minimum.ci_method == BOOTSTRAP and at_minimum.ci_low < at_minimum.ci_high
     below = estimate_statistic(np.mean, np.arange(BOOTSTRAP_MIN_N - 1, dtype=float))
     assert below.ci_method == NONE_TOO_FEW
+
+
+def test_bootstrap_withholds_a_zero_width_interval() -> None:
+    # Nine 0s and one 1: a resampled median leaves 0 only when the 1 is drawn at least five
+    # times of ten (probability 0.0016), so both percentile ends are 0 although the resamples
+    # vary. An interval [0, 0] would claim certainty that ten items cannot give.
+    median = estimate_statistic(np.median, np.array([0.0] * 9 + [1.0]))
+    assert median.value == 0.0 and median.ci_low is None and median.ci_high is None
+    assert median.ci_method == NONE_CONSTANT_RESAMPLES
+    # One resample that differs among 2000 is not enough for an interval either.
+    draws = np.zeros(2000)
+    draws[7] = 1.0
+    assert bootstrap_interval(draws, 0.025) is None
+    assert bootstrap_interval(np.array([0.0, 1.0, np.nan]), 0.025) == (0.025, 0.975)
+    assert bootstrap_interval(np.array([1.0, np.nan]), 0.025) is None

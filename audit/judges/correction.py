@@ -20,7 +20,7 @@ perfect judge would give.
 For pairs of judged responses (a request asked plainly and under a jailbreak) the same
 inversion is applied to both axes of the 2x2 table, which gives a corrected attack success
 rate; its interval is a seeded percentile bootstrap over responses and judge labels, given only
-when the resamples vary.
+when it has a positive width.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from audit.stats import (
     BOOTSTRAP_SEED,
     NONE_CONSTANT_RESAMPLES,
     Estimate,
+    bootstrap_interval,
     clopper_pearson_interval,
 )
 
@@ -136,8 +137,8 @@ def corrected_flip_rate(first_refused: Sequence[float], second_refused: Sequence
     draws = _flip_rate(_true_joint(_joint_counts(resampled),
                                    _resampled_means(errors.on_refusals, rng),
                                    _resampled_means(errors.on_compliances, rng)))
-    finite = draws[np.isfinite(draws)]
-    if not math.isfinite(value) or len(finite) < 2 or finite.min() == finite.max():
+    interval = bootstrap_interval(draws, 0.025)
+    if not math.isfinite(value) or interval is None:
         return Estimate(value, n, None, None, None, NONE_CONSTANT_RESAMPLES)
-    return Estimate(value, n, float(np.std(finite, ddof=1)), float(np.percentile(finite, 2.5)),
-                    float(np.percentile(finite, 97.5)), FLIP_CI_METHOD)
+    stderr = float(np.std(draws[np.isfinite(draws)], ddof=1))
+    return Estimate(value, n, stderr, interval[0], interval[1], FLIP_CI_METHOD)

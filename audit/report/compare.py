@@ -40,6 +40,7 @@ from audit.stats import (
     BOOTSTRAP_MIN_N,
     BOOTSTRAP_SEED,
     Z95,
+    bootstrap_interval,
     expanded_tail,
     student_t_interval,
 )
@@ -194,7 +195,7 @@ def paired_statistic_difference(statistic: Callable[[list[dict[str, Any]]], floa
     Each bootstrap draw resamples item positions once and applies them to both runs, so the
     pairing is kept; the interval is the expanded percentile one, the p-value twice the smaller
     share of draws on either side of zero. Draws where the statistic is undefined are dropped;
-    no interval below `BOOTSTRAP_MIN_N` items or when every draw agrees; None when the
+    no interval below `BOOTSTRAP_MIN_N` items or when it would have zero width; None when the
     statistic is undefined on the full lists.
     """
     value_a, value_b = statistic(a), statistic(b)
@@ -212,13 +213,12 @@ def paired_statistic_difference(statistic: Callable[[list[dict[str, Any]]], floa
         if draw_a is not None and draw_b is not None:
             draws.append(draw_b - draw_a)
     values = np.asarray(draws)
-    if len(values) < 2 or values.min() == values.max():
+    interval = bootstrap_interval(values, expanded_tail(n))
+    if interval is None:
         return value_a, value_b, None, None, None
-    tail = expanded_tail(n)
-    low, high = np.quantile(values, [tail, 1 - tail])
     side = min(np.sum(values <= 0), np.sum(values >= 0))
     p_value = min(1.0, 2 * (side + 1) / (len(values) + 1))
-    return value_a, value_b, float(low), float(high), p_value
+    return value_a, value_b, interval[0], interval[1], p_value
 
 
 def holm(deltas: list[MetricDelta]) -> list[MetricDelta]:
