@@ -11,6 +11,7 @@ from pathlib import Path
 
 from audit import __version__
 from audit.errors import AuditError
+from audit.quiet import silence_third_party
 
 log = logging.getLogger("audit")
 
@@ -271,7 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Audit a foundation model before deployment: capability, bias, "
                     "multilingual representation, misuse, and the energy it took.")
     parser.add_argument("--version", action="version", version=f"fm-audit {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="debug logging, and the progress bars and logs of the libraries "
+                             "used (datasets, transformers, lm-eval, pip)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("models", help="list model URI schemes and packaged models"
@@ -371,8 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(message)s")
-    for noisy in ("lm_eval", "transformers", "codecarbon", "httpx", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    silence_third_party(args.verbose)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         return args.func(args)
