@@ -254,6 +254,19 @@ def _cmd_rescore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sign(args: argparse.Namespace) -> int:
+    from audit.signoff import SIGNOFF_FILE, sign_run
+
+    folder = _open_runs([args.run], args.reports)[0]
+    signoff = sign_run(folder, args.reviewer, args.role, args.decision, args.conditions,
+                       report_stem=args.report)
+    print(f"Recorded {signoff.decision!r} by {signoff.reviewer} ({signoff.role}) on "
+          f"{signoff.date} in {folder.path / SIGNOFF_FILE}; signed copies: "
+          f"{', '.join(signoff.reports)}.\nRender the report again to show the sign-off: "
+          f"fm-audit report {folder.run_id}")
+    return 0
+
+
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -353,6 +366,20 @@ def build_parser() -> argparse.ArgumentParser:
     rescore.add_argument("--out", help="where to write it (default: the reports directory)")
     rescore.add_argument("--reports", default="reports", help="reports directory")
     rescore.set_defaults(func=_cmd_rescore)
+
+    sign = sub.add_parser("sign", help="record a reviewer's decision on a run and the report "
+                                       "they read (sha256 of the manifest and the report)")
+    sign.add_argument("run", metavar="RUN")
+    sign.add_argument("--reviewer", required=True, help="the reviewer's name")
+    sign.add_argument("--role", required=True, help="the reviewer's role, e.g. 'AI governance "
+                                                    "lead'")
+    sign.add_argument("--decision", required=True, choices=["approve", "reject", "conditions"])
+    sign.add_argument("--conditions", help="the conditions (with --decision conditions)")
+    sign.add_argument("--report", default="report",
+                      help="file name stem of the report read, in the run folder (default: "
+                           "report, i.e. report.html, report.md and report.pdf where present)")
+    sign.add_argument("--reports", default="reports", help="reports directory")
+    sign.set_defaults(func=_cmd_sign)
 
     dashboard = sub.add_parser("dashboard", help="open the Streamlit dashboard")
     dashboard.add_argument("reports", nargs="?", default="reports",

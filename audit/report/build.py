@@ -38,10 +38,12 @@ from audit.report.model import (
     MetricRow,
     Report,
     RunReport,
+    SignOffEntry,
 )
 from audit.report.runfolder import RunFolder
 from audit.report.summary import format_value, interval_text, quantity, screening_banner
 from audit.report.verification import Evidence, check_evidence
+from audit.signoff import check_signoffs
 
 log = logging.getLogger(__name__)
 
@@ -552,7 +554,21 @@ def build_run_report(folder: RunFolder, policy: Policy | None = None,
         energy=energy, gate=gate, model_card=model_card(run, results, rows, found, energy),
         reproducibility=reproducibility(folder, run, evidence),
         rerun_command=rerun_command(run), crosswalk=crosswalk(areas, found, gate, energy),
-        evidence_warning=evidence.warning(), screening=screening_banner(run))
+        evidence_warning=evidence.warning(), screening=screening_banner(run),
+        signoffs=signoff_entries(folder))
+
+
+def signoff_entries(folder: RunFolder) -> list[SignOffEntry]:
+    """The run's sign-offs, each checked against the folder as it is now."""
+    entries = []
+    for check in check_signoffs(folder):
+        record = check.signoff
+        entries.append(SignOffEntry(
+            reviewer=record.reviewer if record else "(unreadable)",
+            role=record.role if record else "", date=record.date if record else "",
+            decision=record.decision if record else "", conditions=record.conditions
+            if record else "", valid=check.valid, status=check.status()))
+    return entries
 
 
 def comparison_charts(deltas: list[MetricDelta]) -> list[Chart]:

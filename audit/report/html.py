@@ -53,7 +53,7 @@ margin-right:4px;border:1px solid #0003}
 pre.out{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;border:1px solid #e2e2e2;
 padding:6px;margin:2px 0;font-size:.85em;max-height:16em;overflow:auto}
 nav a{margin-right:12px}figure{margin:8px 0 16px}figcaption{color:#555;font-size:.85em}
-code{background:#f2f2f2;padding:0 3px}
+code{background:#f2f2f2;padding:0 3px}.keep-lines{white-space:pre-wrap}
 .evidence-warning{background:#fdecea;border:2px solid #c62828;padding:8px 12px;color:#8e0000}
 @media print{nav{display:none}h2{page-break-before:auto}figure,table{page-break-inside:avoid}
 pre.out{max-height:none}}
@@ -190,6 +190,25 @@ def _gate(gate: GateResult, prefix: str) -> str:
             + _table(["Rule", "Light", "Status", "What it requires", "Evidence"], rows))
 
 
+def _signoff(run: RunReport, prefix: str) -> str:
+    head = f'<h2 id="{prefix}signoff">Sign-off</h2>'
+    if not run.signoffs:
+        return (head + "<p>Not signed off. A reviewer records a decision with "
+                f"<code>fm-audit sign {e(run.run_id)} --reviewer NAME --role ROLE --decision "
+                "approve|reject|conditions [--conditions TEXT]</code>, after reading this "
+                "report.</p>")
+    rows = [[e(s.reviewer), e(s.role), e(s.date), f"<b>{e(s.decision)}</b>",
+             f'<span class="keep-lines">{e(s.conditions)}</span>',
+             light("green" if s.valid else "red") + f"<br>{e(s.status)}"]
+            for s in run.signoffs]
+    return (head + "<p class='meta'>Each sign-off holds the sha256 of the run's manifest and "
+            "of the report the reviewer read (kept under signed/); both are checked again "
+            "now. This detects changes after the sign-off; it is not a cryptographic "
+            "signature.</p>"
+            + _table(["Reviewer", "Role", "Date (UTC)", "Decision", "Conditions",
+                      "Checked now"], rows))
+
+
 def _card(sections: list[CardSection], prefix: str) -> str:
     parts = [f'<h2 id="{prefix}model-card">Model card</h2><p class="meta">Headings of Mitchell '
              "et al. (2019), Model Cards for Model Reporting.</p>"]
@@ -234,6 +253,7 @@ def _run(run: RunReport, index: int, several: bool) -> str:
     parts = [f'<section id="{prefix}run">']
     if several:
         parts.append(f"<h1>Run {e(run.run_id)}: {e(run.model_uri)}</h1>")
+    parts.append(_signoff(run, prefix))
     if run.gate:
         parts.append(_gate(run.gate, prefix))
     parts.append(f'<h2 id="{prefix}scorecard">Scorecard</h2>'
@@ -289,13 +309,16 @@ def render_html(report: Report) -> str:
         nav.append('<a href="#comparison">Comparison</a>')
     nav += ['<a href="#limits">Limits</a>']
     if not several:
-        nav += ['<a href="#scorecard">Scorecard</a>', '<a href="#model-card">Model card</a>',
-                '<a href="#crosswalk">Crosswalk</a>',
+        nav += ['<a href="#signoff">Sign-off</a>', '<a href="#scorecard">Scorecard</a>',
+                '<a href="#model-card">Model card</a>', '<a href="#crosswalk">Crosswalk</a>',
                 '<a href="#reproducibility">Reproducibility</a>']
     policy = f"Policy: {e(report.policy)}. " if report.policy else "No policy applied. "
     body = [f"<h1>{e(report.title)}</h1>"]
     body += [f'<p class="evidence-warning"><strong>{e(run.evidence_warning)}</strong></p>'
              for run in report.runs if run.evidence_warning]
+    body += [f'<p class="evidence-warning"><strong>Sign-off by {e(s.reviewer)} ({e(s.date)}) '
+             f"of run {e(run.run_id)}: {e(s.status)}</strong></p>"
+             for run in report.runs for s in run.signoffs if not s.valid]
     body += [f"<p class='meta'>Generated {e(report.generated)} by fm-audit "
              f"{e(report.tool_version)}. {policy}Runs: "
              f"{e(', '.join(r.run_id for r in report.runs))}.</p>",

@@ -123,8 +123,20 @@ def _comparison(comparison: Comparison) -> list[str]:
                     "95% CI", "Pairs", "Significant", "Method"], rows), ""]
 
 
+def _signoff(run: RunReport) -> list[str]:
+    if not run.signoffs:
+        return ["## Sign-off", "", "Not signed off. A reviewer records a decision with "
+                f"`fm-audit sign {md(run.run_id)} --reviewer NAME --role ROLE --decision "
+                "approve|reject|conditions [--conditions TEXT]`.", ""]
+    return ["## Sign-off", "",
+            _table(["Reviewer", "Role", "Date (UTC)", "Decision", "Conditions", "Checked now"],
+                   [[md(s.reviewer), md(s.role), md(s.date), md(s.decision), md(s.conditions),
+                     md(s.status)] for s in run.signoffs]), ""]
+
+
 def _run(run: RunReport, several: bool) -> list[str]:
     lines = [f"# Run {md(run.run_id)}: {md(run.model_uri)}", ""] if several else []
+    lines += _signoff(run)
     if run.gate:
         lines += _gate(run.gate)
     lines += ["## Scorecard", "", _metric_table(run.scorecard, with_group=False), ""]
@@ -159,6 +171,8 @@ def render_markdown(report: Report) -> str:
     lines = [f"# {md(report.title)}", ""]
     lines += [f"> **{md(run.evidence_warning)}**\n" for run in report.runs
               if run.evidence_warning]
+    lines += [f"> **Sign-off by {md(s.reviewer)} ({md(s.date)}) of run {md(run.run_id)}: "
+              f"{md(s.status)}**\n" for run in report.runs for s in run.signoffs if not s.valid]
     lines += [f"Generated {md(report.generated)} by fm-audit {md(report.tool_version)}. "
               + (f"Policy: {md(report.policy)}." if report.policy else "No policy applied."),
               "", "## Executive summary", ""]

@@ -212,6 +212,19 @@ class CrosswalkRow:
 
 
 @dataclass
+class SignOffEntry:
+    """A reviewer's recorded decision and whether what it covers is unchanged since."""
+
+    reviewer: str
+    role: str
+    date: str
+    decision: str
+    conditions: str
+    valid: bool
+    status: str
+
+
+@dataclass
 class RunReport:
     """The report of one run."""
 
@@ -233,6 +246,7 @@ class RunReport:
     evidence_warning: str = ""
     """Empty when the run folder matches its manifest; else what `check_evidence` found."""
     screening: str | None = None
+    signoffs: list[SignOffEntry] = field(default_factory=list)
 
 
 @dataclass
