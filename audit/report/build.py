@@ -246,10 +246,13 @@ def language_table(rows: list[MetricRow], samples: dict[str, list[dict[str, Any]
     if not by_language:
         return None
     columns: list[tuple[str, str, str, str]] = []
-    for r in by_language:
+    families: list[str] = []
+    for r in sorted(by_language, key=lambda r: AREAS.index(r.area) if r.area in AREAS
+                    else len(AREAS)):
         column = (r.suite, r.metric, r.label, r.unit)
         if column not in columns:
             columns.append(column)
+            families.append(r.area)
     tiers = {r.group["language"]: r.group["tier"] for r in by_language if "tier" in r.group}
     for records in samples.values():
         for record in records:
@@ -266,7 +269,7 @@ def language_table(rows: list[MetricRow], samples: dict[str, list[dict[str, Any]
                                      for suite, metric, _, _ in columns])
                   for code in languages]
     return LanguageTable(columns=columns, rows=table_rows,
-                         reference="eng" if "eng" in languages else None)
+                         reference="eng" if "eng" in languages else None, families=families)
 
 
 def energy_section(folder: RunFolder) -> EnergySection | None:

@@ -10,6 +10,7 @@ from html import escape
 
 from audit.report.compare import SIGNIFICANCE_RULE, MetricDelta
 from audit.report.model import (
+    LANGUAGE_COLUMNS,
     AreaSection,
     CardSection,
     Chart,
@@ -41,7 +42,9 @@ padding:24px;color:#1a1a1a;line-height:1.45}
 h1{font-size:1.7em;margin-bottom:0}h2{border-bottom:2px solid #ddd;padding-bottom:4px;
 margin-top:2em}h3{margin-top:1.4em}
 table{border-collapse:collapse;width:100%;margin:8px 0 16px;font-size:.92em}
-th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+.table-wrap{max-width:100%;overflow-x:auto}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top;
+overflow-wrap:break-word}
 th{background:#f2f4f7}td.num{text-align:right;white-space:nowrap}
 .light{display:inline-block;width:.9em;height:.9em;border-radius:50%;vertical-align:-.1em;
 margin-right:4px;border:1px solid #0003}
@@ -53,10 +56,14 @@ margin-right:4px;border:1px solid #0003}
 pre.out{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;border:1px solid #e2e2e2;
 padding:6px;margin:2px 0;font-size:.85em;max-height:16em;overflow:auto}
 nav a{margin-right:12px}figure{margin:8px 0 16px}figcaption{color:#555;font-size:.85em}
-code{background:#f2f2f2;padding:0 3px}.keep-lines{white-space:pre-wrap}
+code{background:#f2f2f2;padding:0 3px}.keep-lines{white-space:pre-wrap}.nowrap{white-space:nowrap}
 .evidence-warning{background:#fdecea;border:2px solid #c62828;padding:8px 12px;color:#8e0000}
-@media print{nav{display:none}h2{page-break-before:auto}figure,table{page-break-inside:avoid}
-pre.out{max-height:none}}
+@page{size:A4;margin:12mm}@page wide{size:A4 landscape;margin:10mm}
+@media print{nav{display:none}h2{page-break-before:auto}figure{page-break-inside:avoid}
+pre.out{max-height:none}body{max-width:none;padding:0}.table-wrap{overflow:visible}
+.language-part{page:wide;break-before:page}.language-part table{font-size:.74em;margin:4px 0}
+.language-part th,.language-part td{padding:1px 4px}
+tr{break-inside:avoid}}
 """
 
 
@@ -82,7 +89,7 @@ def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None =
     body = "".join("<tr>" + "".join(
         f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
         for i, c in enumerate(row)) + "</tr>" for row in rows)
-    return f"<table>{thead}<tbody>{body}</tbody></table>"
+    return f'<div class="table-wrap"><table>{thead}<tbody>{body}</tbody></table></div>'
 
 
 def _metric_table(rows: list[MetricRow], with_group: bool) -> str:
@@ -144,13 +151,13 @@ def _area(section: AreaSection, prefix: str) -> str:
     return "\n".join(parts)
 
 
-def _languages(table: LanguageTable, prefix: str) -> str:
+def _language_part(table: LanguageTable) -> str:
     headers = ["Language", "Tier"] + [f"{label} ({suite})" for suite, _, label, _ in
                                       table.columns]
     rows = []
     for row in table.rows:
         cells = [f"{e(row.name)} <span class='meta'>({e(row.language)})</span>",
-                 e(row.tier or "")]
+                 f"<span class='nowrap'>{e(row.tier or '')}</span>"]
         for cell in row.cells:
             if cell is None:
                 cells.append("")
@@ -159,10 +166,17 @@ def _languages(table: LanguageTable, prefix: str) -> str:
                          f"{e(format_value(cell.value, cell.unit))}<br>"
                          f"<span class='meta'>{e(_ci(cell))}, n={cell.n}</span>")
         rows.append(cells)
-    note = (f"<p class='meta'>Reference language: {e(table.reference)}. Tier is the language's "
-            "resource level as recorded by the suite.</p>" if table.reference else "")
-    return (f'<h2 id="{prefix}languages">Per-language results</h2>{note}'
-            + _table(headers, rows))
+    return (f'<section class="language-part"><h3>{e(table.title)}</h3>'
+            + _table(headers, rows) + "</section>")
+
+
+def _languages(table: LanguageTable, prefix: str) -> str:
+    note = (f"Reference language: {e(table.reference)}. " if table.reference else "")
+    return (f'<h2 id="{prefix}languages">Per-language results</h2><p class="meta">{note}Tier is '
+            "the language's resource level as recorded by the suite. One table per family, "
+            f"at most {LANGUAGE_COLUMNS} metrics wide, so that each prints on one A4 page "
+            "(landscape).</p>"
+            + "".join(_language_part(part) for part in table.parts(LANGUAGE_COLUMNS)))
 
 
 def _energy(energy: EnergySection, prefix: str) -> str:

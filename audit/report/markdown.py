@@ -11,6 +11,7 @@ import re
 
 from audit.report.compare import MetricDelta
 from audit.report.model import (
+    LANGUAGE_COLUMNS,
     AreaSection,
     Comparison,
     GateResult,
@@ -87,12 +88,15 @@ def _area(section: AreaSection) -> list[str]:
 
 
 def _languages(table: LanguageTable) -> list[str]:
-    headers = ["Language", "Tier"] + [md(f"{label} ({suite})")
-                                      for suite, _, label, _ in table.columns]
-    rows = [[md(f"{row.name} ({row.language})"), md(row.tier)]
-            + ["" if c is None else md(f"{format_value(c.value, c.unit)} [{_ci(c)}] n={c.n}")
-               for c in row.cells] for row in table.rows]
-    return ["## Per-language results", "", _table(headers, rows), ""]
+    lines = ["## Per-language results", ""]
+    for part in table.parts(LANGUAGE_COLUMNS):
+        headers = ["Language", "Tier"] + [md(f"{label} ({suite})")
+                                          for suite, _, label, _ in part.columns]
+        rows = [[md(f"{row.name} ({row.language})"), md(row.tier)]
+                + ["" if c is None else md(f"{format_value(c.value, c.unit)} [{_ci(c)}] n={c.n}")
+                   for c in row.cells] for row in part.rows]
+        lines += [f"### {md(part.title)}", "", _table(headers, rows), ""]
+    return lines
 
 
 def _gate(gate: GateResult) -> list[str]:

@@ -16,6 +16,8 @@ from audit.report.compare import MetricDelta
 
 Light = Literal["green", "amber", "red", "grey"]
 AREAS = ("capability", "bias", "multilingual", "misuse", "energy")
+# Metric columns per per-language table: what fits an A4 landscape page at the print size.
+LANGUAGE_COLUMNS = 6
 AREA_TITLES = {"capability": "Capability", "bias": "Bias", "multilingual": "Multilingual",
                "misuse": "Misuse", "energy": "Energy"}
 
@@ -109,11 +111,37 @@ class LanguageRow:
 
 @dataclass
 class LanguageTable:
-    """Per language (ISO 639-3), every metric grouped by language, with tier where known."""
+    """Per language (ISO 639-3), every metric grouped by language, with tier where known.
+
+    `columns` are (suite, metric, label, unit); `families` names each column's family (area).
+    """
 
     columns: list[tuple[str, str, str, str]]
     rows: list[LanguageRow]
     reference: str | None = None
+    families: list[str] = field(default_factory=list)
+    title: str = ""
+
+    def parts(self, max_columns: int) -> list[LanguageTable]:
+        """The table cut into tables of one family each and at most `max_columns` metric
+        columns (so each fits a printed page), titled "<Family> (k of n)" where cut; a
+        language without any value in a part is left out of it. Every cell is in one part."""
+        families = self.families or [""] * len(self.columns)
+        parts = []
+        for family in dict.fromkeys(families):
+            indices = [i for i, f in enumerate(families) if f == family]
+            chunks = [indices[i:i + max_columns] for i in range(0, len(indices), max_columns)]
+            for number, chunk in enumerate(chunks, 1):
+                rows = [LanguageRow(row.language, row.name, row.tier,
+                                    [row.cells[i] for i in chunk]) for row in self.rows]
+                rows = [row for row in rows if any(cell is not None for cell in row.cells)]
+                title = AREA_TITLES.get(family, family.capitalize() or "Metrics")
+                if len(chunks) > 1:
+                    title += f" ({number} of {len(chunks)})"
+                parts.append(LanguageTable(columns=[self.columns[i] for i in chunk], rows=rows,
+                                           reference=self.reference,
+                                           families=[family] * len(chunk), title=title))
+        return parts
 
 
 @dataclass
