@@ -16,6 +16,7 @@ from typing import Any
 from audit import __version__
 from audit.policy import Policy, evaluate_policy
 from audit.redaction import hidden_in_reports, redaction_note
+from audit.report.changes import summarise_changes
 from audit.report.compare import MetricDelta, compare_runs, group_label
 from audit.report.guide import AREA_MEANING, CROSSWALK, HOW_TO_READ, LIMITS
 from audit.report.model import (
@@ -574,19 +575,30 @@ def signoff_entries(folder: RunFolder) -> list[SignOffEntry]:
     return entries
 
 
-def comparison_charts(deltas: list[MetricDelta]) -> list[Chart]:
-    """Per (pair, suite, metric) with several groups: the deltas by group, with their CIs."""
-    charts = []
-    keys = []
+def comparison_charts(deltas: list[MetricDelta], areas: dict[str, str] | None = None
+                      ) -> list[Chart]:
+    """Per (pair, suite, metric) with several groups: the deltas by group, with their CIs.
+
+    At most `2 * MAX_GROUP_CHARTS`, taken in turn from each family (`areas` maps a suite to
+    its family), per-language breakdowns first, so one family cannot fill them all.
+    """
+    areas = areas or {}
+    members_of: dict[tuple[str, str, str, str], list[MetricDelta]] = {}
     for d in deltas:
-        key = (d.run_a, d.run_b, d.suite, d.metric)
-        if key not in keys:
-            keys.append(key)
-    for run_a, run_b, suite, metric in keys:
-        members = [d for d in deltas if (d.run_a, d.run_b, d.suite, d.metric)
-                   == (run_a, run_b, suite, metric) and d.delta is not None]
-        if len(members) < 2 or members[0].unit != "proportion":
-            continue
+        if d.delta is not None:
+            members_of.setdefault((d.run_a, d.run_b, d.suite, d.metric), []).append(d)
+    candidates = [(key, members) for key, members in members_of.items()
+                  if len(members) >= 2 and members[0].unit == "proportion"]
+    by_family: dict[str, list] = {}
+    for key, members in sorted(candidates, key=lambda c: not any(
+            "language" in d.group for d in c[1])):
+        by_family.setdefault(areas.get(key[2], ""), []).append((key, members))
+    families = sorted(by_family, key=lambda a: AREAS.index(a) if a in AREAS else len(AREAS))
+    in_turn = [entry for rank in range(max(map(len, by_family.values()), default=0))
+               for family in families if rank < len(by_family[family])
+               for entry in [by_family[family][rank]]]
+    charts = []
+    for (run_a, run_b, suite, _), members in in_turn[:2 * MAX_GROUP_CHARTS]:
         charts.append(Chart(
             title=f"{members[0].label} ({suite}): {run_b} minus {run_a}",
             unit="difference", better=members[0].better,
@@ -595,8 +607,6 @@ def comparison_charts(deltas: list[MetricDelta]) -> list[Chart]:
             references=[(0.0, "no difference")],
             caption="Differences in percentage points on the items both runs answered; "
                     "whiskers are paired 95% intervals."))
-        if len(charts) >= 2 * MAX_GROUP_CHARTS:
-            break
     return charts
 
 
@@ -613,9 +623,14 @@ def build_report(folders: list[RunFolder], policy: Policy | None = None,
     comparison = None
     if len(folders) > 1:
         deltas = compare_runs(folders, baseline)
+        others = [run for i, run in enumerate(runs) if i != baseline]
         comparison = Comparison(baseline=folders[baseline].run_id,
-                                others=[f.run_id for i, f in enumerate(folders) if i != baseline],
-                                deltas=deltas, charts=comparison_charts(deltas))
+                                others=[run.run_id for run in others],
+                                deltas=deltas, charts=comparison_charts(deltas, {
+                                    row.suite: row.area for run in runs
+                                    for row in run.scorecard}),
+                                summary=summarise_changes(deltas, runs[baseline], others,
+                                                          language_name))
     models = ", ".join(dict.fromkeys(r.model_uri for r in runs))
     return Report(
         title=f"Audit report: {models}",

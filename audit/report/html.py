@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from html import escape
 
-from audit.report.compare import SIGNIFICANCE_RULE, MetricDelta
+from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE, SIGNIFICANCE_RULE, MetricDelta
 from audit.report.model import (
     LANGUAGE_COLUMNS,
     AreaSection,
     CardSection,
+    ChangeCount,
+    ChangeSummary,
     Chart,
     Comparison,
     EnergySection,
@@ -32,6 +34,9 @@ from audit.report.summary import (
     quantity,
 )
 from audit.report.svg import render_svg
+
+# Significant changes listed in a comparison's summary; the rest are in the full table.
+RANKED_ROWS = 25
 
 LIGHT_WORDS = {"green": "meets policy", "amber": "uncertain or warning", "red": "fails policy",
                "grey": "no rule / not measured"}
@@ -251,15 +256,84 @@ def _delta_row(d: MetricDelta) -> list[str]:
             e(d.n_pairs), mark, f"<span class='meta'>{e(d.method)}</span>"]
 
 
+def _direction(d: MetricDelta) -> str:
+    if d.improved is None:
+        return '<span class="light grey"></span>changed (no better direction)'
+    return (f'<span class="light {"green" if d.improved else "red"}"></span>'
+            + ("better" if d.improved else "<b>worse</b>"))
+
+
+def _counts_table(first: str, counts: list[ChangeCount]) -> str:
+    return _table([first, "Compared", "Significantly better", "Significantly worse",
+                   "Significant, no direction"],
+                  [[e(c.label), e(c.compared), e(c.better),
+                    f"<b>{c.worse}</b>" if c.worse else "0", e(c.other)] for c in counts],
+                  {1, 2, 3, 4})
+
+
+def _change_summary(summary: ChangeSummary) -> str:
+    parts = ['<h3 id="what-changed">What changed</h3>',
+             f"<p><b>{summary.significant}</b> of {summary.compared} compared values changed "
+             f"significantly ({summary.too_few_items} rest on fewer than "
+             f"{MIN_ITEMS_FOR_SIGNIFICANCE} items and cannot be called either way). "
+             f"{e(SIGNIFICANCE_RULE)}.</p>",
+             "<h4>By family</h4>",
+             _counts_table("Family", summary.by_family)]
+    if summary.by_language:
+        parts += ["<h4>By language</h4><p class='meta'>Languages with the most significant "
+                  "regressions first.</p>",
+                  _counts_table("Language", summary.by_language)]
+    shown = summary.ranked[:RANKED_ROWS]
+    parts.append("<h4>Significant changes, worse first</h4>")
+    if shown:
+        parts.append(_table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value",
+                             "Difference", "95% CI", "Pairs", "Direction"],
+                            [_delta_row(d)[:9] + [_direction(d)] for d in shown],
+                            {4, 5, 6, 7, 8}))
+        if len(summary.ranked) > len(shown):
+            parts.append(f"<p class='meta'>and {len(summary.ranked) - len(shown)} more in the "
+                         "full table below.</p>")
+    else:
+        parts.append("<p>None: no difference passes the significance rule.</p>")
+    parts.append("<h4>Policy verdicts that flipped</h4>")
+    if not summary.policy_applied:
+        parts.append("<p>No policy applied, so there are no verdicts to compare (use "
+                     "<code>--policy</code>).</p>")
+    elif summary.flips:
+        parts.append(_table(["Run", "Rule", "Baseline verdict", "Run verdict"],
+                            [[e(f.run), e(f.rule), e(f.before), f"<b>{e(f.after)}</b>"]
+                             for f in summary.flips]))
+    else:
+        parts.append("<p>None: every rule has the same verdict in every run.</p>")
+    if summary.energy:
+        parts += ["<h4>Energy</h4>", _table(
+            ["Run", "Suites in both", "Baseline Wh", "Run Wh", "Change"],
+            [[e(c.run), e(c.suites), e(quantity(c.wh_baseline)), e(quantity(c.wh_run)),
+              e(f"{c.wh_run - c.wh_baseline:+.3g} Wh"
+                + (f" ({100 * (c.wh_run / c.wh_baseline - 1):+.0f}%)" if c.wh_baseline
+                   else ""))] for c in summary.energy], {1, 2, 3, 4}),
+            "<p class='meta'>One CodeCarbon measurement per run, so no interval: CodeCarbon's "
+            "estimates may be off by up to ~40%, and a change smaller than that is not "
+            "evidence of a difference.</p>"]
+    return "\n".join(parts)
+
+
 def _comparison(comparison: Comparison) -> str:
     rows = [_delta_row(d) for d in comparison.deltas]
-    return ('<h2 id="comparison">Comparison between runs</h2>'
-            f"<p>Baseline: <b>{e(comparison.baseline)}</b>. Each row is the other run minus "
-            "the baseline on the items both answered, with a paired 95% interval; "
-            f"{e(SIGNIFICANCE_RULE)} (green: better, red: worse).</p>"
-            + "".join(_figure(c) for c in comparison.charts)
-            + _table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value", "Difference",
-                      "95% CI", "Pairs", "", "Method"], rows, {4, 5, 6, 7, 8}))
+    parts = ['<h2 id="comparison">Comparison between runs</h2>'
+             f"<p>Baseline: <b>{e(comparison.baseline)}</b>. Each value is the other run minus "
+             "the baseline on the items both answered, with a paired 95% interval "
+             "(green: better, red: worse).</p>"]
+    if comparison.summary:
+        parts.append(_change_summary(comparison.summary))
+    if comparison.charts:
+        parts.append("<h3>Charts per family and language</h3>"
+                     + "".join(_figure(c) for c in comparison.charts))
+    parts.append(f"<details><summary>Full table: all {len(rows)} comparisons</summary>"
+                 + _table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value",
+                           "Difference", "95% CI", "Pairs", "", "Method"], rows,
+                          {4, 5, 6, 7, 8}) + "</details>")
+    return "\n".join(parts)
 
 
 def _run(run: RunReport, index: int, several: bool) -> str:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 
-from audit.report.compare import MetricDelta
+from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE, SIGNIFICANCE_RULE, MetricDelta
 from audit.report.model import (
     LANGUAGE_COLUMNS,
     AreaSection,
+    ChangeCount,
+    ChangeSummary,
     Comparison,
     GateResult,
     LanguageTable,
@@ -113,18 +115,60 @@ def _significance(delta: MetricDelta) -> str:
     return "yes" if delta.significant else "no"
 
 
-def _comparison(comparison: Comparison) -> list[str]:
-    diff = difference_text
+def _counts(first: str, counts: list[ChangeCount]) -> str:
+    return _table([first, "Compared", "Significantly better", "Significantly worse",
+                   "Significant, no direction"],
+                  [[md(c.label), str(c.compared), str(c.better), str(c.worse), str(c.other)]
+                   for c in counts])
 
-    rows = [[md(d.run_b), md(d.suite), md(d.label), md(d.group_text),
-             md(format_value(d.value_a, d.unit)), md(format_value(d.value_b, d.unit)),
-             md(diff(d.delta, d.unit)),
-             md(f"{diff(d.ci_low, d.unit)} to {diff(d.ci_high, d.unit)}")
-             if d.ci_low is not None else "n/a", str(d.n_pairs),
-             _significance(d), md(d.method)] for d in comparison.deltas]
-    return [f"## Comparison against {md(comparison.baseline)}", "",
-            _table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value", "Difference",
-                    "95% CI", "Pairs", "Significant", "Method"], rows), ""]
+
+def _delta_cells(d: MetricDelta) -> list[str]:
+    diff = difference_text
+    return [md(d.run_b), md(d.suite), md(d.label), md(d.group_text),
+            md(format_value(d.value_a, d.unit)), md(format_value(d.value_b, d.unit)),
+            md(diff(d.delta, d.unit)),
+            md(f"{diff(d.ci_low, d.unit)} to {diff(d.ci_high, d.unit)}")
+            if d.ci_low is not None else "n/a", str(d.n_pairs)]
+
+
+def _change_summary(summary: ChangeSummary) -> list[str]:
+    lines = ["### What changed", "",
+             f"{summary.significant} of {summary.compared} compared values changed "
+             f"significantly ({summary.too_few_items} rest on fewer than "
+             f"{MIN_ITEMS_FOR_SIGNIFICANCE} items and cannot be called either way). "
+             f"{md(SIGNIFICANCE_RULE)}.", "", _counts("Family", summary.by_family), ""]
+    if summary.by_language:
+        lines += [_counts("Language", summary.by_language), ""]
+    direction = {True: "better", False: "WORSE", None: "changed (no better direction)"}
+    lines += ["Significant changes, worse first:", ""]
+    lines += [_table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value",
+                      "Difference", "95% CI", "Pairs", "Direction"],
+                     [_delta_cells(d) + [direction[d.improved]] for d in summary.ranked]), ""
+              ] if summary.ranked else ["None: no difference passes the significance rule.", ""]
+    if not summary.policy_applied:
+        lines += ["Policy verdicts that flipped: no policy applied.", ""]
+    elif summary.flips:
+        lines += ["Policy verdicts that flipped:", "",
+                  _table(["Run", "Rule", "Baseline verdict", "Run verdict"],
+                         [[md(f.run), md(f.rule), md(f.before), md(f.after)]
+                          for f in summary.flips]), ""]
+    else:
+        lines += ["Policy verdicts that flipped: none.", ""]
+    lines += [f"Energy of {md(c.run)} on the {c.suites} suites both runs measured: "
+              f"{quantity(c.wh_run)} Wh against {quantity(c.wh_baseline)} Wh (one measurement "
+              "each, no interval)." for c in summary.energy]
+    return lines + ([""] if summary.energy else [])
+
+
+def _comparison(comparison: Comparison) -> list[str]:
+    rows = [_delta_cells(d) + [_significance(d), md(d.method)] for d in comparison.deltas]
+    lines = [f"## Comparison against {md(comparison.baseline)}", ""]
+    if comparison.summary:
+        lines += _change_summary(comparison.summary)
+    return lines + [f"### All {len(rows)} comparisons", "",
+                    _table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value",
+                            "Difference", "95% CI", "Pairs", "Significant", "Method"], rows),
+                    ""]
 
 
 def _signoff(run: RunReport) -> list[str]:

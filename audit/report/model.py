@@ -278,6 +278,55 @@ class RunReport:
 
 
 @dataclass
+class ChangeCount:
+    """How many compared values of one family (or one language) changed significantly."""
+
+    name: str
+    label: str
+    compared: int
+    better: int
+    worse: int
+    other: int
+    """Significant changes with no better direction (a metric judged against a target)."""
+
+
+@dataclass
+class VerdictFlip:
+    """A policy rule whose verdict differs between the baseline and another run."""
+
+    run: str
+    rule: str
+    before: str
+    after: str
+
+
+@dataclass
+class EnergyChange:
+    """Energy of the suites both runs measured: one measurement each, so no interval."""
+
+    run: str
+    suites: int
+    wh_baseline: float
+    wh_run: float
+
+
+@dataclass
+class ChangeSummary:
+    """What changed, ranked: the first thing a reader of a comparison sees."""
+
+    compared: int
+    significant: int
+    too_few_items: int
+    by_family: list[ChangeCount]
+    by_language: list[ChangeCount]
+    ranked: list[MetricDelta]
+    """Significant changes: worse first, then better, then the rest; strongest first."""
+    flips: list[VerdictFlip]
+    policy_applied: bool
+    energy: list[EnergyChange]
+
+
+@dataclass
 class Comparison:
     """Runs against a baseline on their shared items."""
 
@@ -285,6 +334,7 @@ class Comparison:
     others: list[str]
     deltas: list[MetricDelta]
     charts: list[Chart]
+    summary: ChangeSummary | None = None
 
 
 @dataclass
