@@ -16,9 +16,10 @@ from typing import Any
 from audit import __version__
 from audit.policy import Policy, evaluate_policy
 from audit.redaction import hidden_in_reports, redaction_note
+from audit.report.audit_card import declared_use
 from audit.report.changes import summarise_changes
 from audit.report.compare import MetricDelta, compare_runs, group_label
-from audit.report.guide import AREA_MEANING, CROSSWALK, HOW_TO_READ, LIMITS
+from audit.report.guide import AREA_MEANING, CROSSWALK, HOW_TO_READ, LIMITS, NOT_MEASURED
 from audit.report.model import (
     AREA_TITLES,
     AREAS,
@@ -410,8 +411,10 @@ def _energy_finding(energy: EnergySection | None) -> Finding:
 
 
 def model_card(run: dict[str, Any], results: dict[str, Any], rows: list[MetricRow],
-               found: list[Finding], energy: EnergySection | None) -> list[CardSection]:
-    """The model-card section under the headings of Mitchell et al. (2019)."""
+               found: list[Finding], energy: EnergySection | None,
+               declared: list[tuple[str, str]]) -> list[CardSection]:
+    """The model-card section under the headings of Mitchell et al. (2019), with the declared
+    use (`audit.report.audit_card`) and the risks this audit does not measure."""
     model = run["model"]
     extra = model.get("extra") or {}
     details = [("Model", model["uri"]), ("Architecture", str(model.get("architecture") or "?")),
@@ -424,8 +427,6 @@ def model_card(run: dict[str, Any], results: dict[str, Any], rows: list[MetricRo
         details.append(("Description", str(extra["description"])))
     if extra.get("languages"):
         details.append(("Languages (declared)", str(extra["languages"])))
-    intended = run.get("config", {}).get("intended_use") or (
-        "Not declared in the run configuration (set `intended_use` in the run config YAML).")
     factors = []
     for suite, entry in results["suites"].items():
         keys = sorted({k for m in entry["metrics"] for k in m["group"]})
@@ -453,7 +454,7 @@ def model_card(run: dict[str, Any], results: dict[str, Any], rows: list[MetricRo
         caveats.append(("Energy", energy.note))
     return [
         CardSection("Model details", details),
-        CardSection("Intended use", [("Declared", intended)]),
+        CardSection("Intended use", declared),
         CardSection("Factors", factors or [("Groups", "no grouped results in this run")]),
         CardSection("Metrics", metrics),
         CardSection("Evaluation data", data or [("Data", "no data sources recorded")]),
@@ -462,6 +463,7 @@ def model_card(run: dict[str, Any], results: dict[str, Any], rows: list[MetricRo
                                        "documentation.")]),
         CardSection("Quantitative analyses", quantitative),
         CardSection("Ethical considerations", ethical),
+        CardSection("Risks this audit does not measure", NOT_MEASURED),
         CardSection("Caveats and recommendations", caveats + [("General", LIMITS[1])]),
     ]
 
@@ -507,19 +509,41 @@ def reproducibility(folder: RunFolder, run: dict[str, Any], evidence: Evidence
     return items
 
 
+def _crosswalk_status(here: bool, partly: str) -> tuple[str, str]:
+    """(status, why): "not evidenced" when absent, "partly" with its reason, else evidenced."""
+    if not here:
+        return "not evidenced", "absent from this run"
+    return ("partly", partly) if partly else ("evidenced", "")
+
+
 def crosswalk(areas: list[AreaSection], found: list[Finding], gate: GateResult | None,
-              energy: EnergySection | None) -> list[CrosswalkRow]:
-    """Each finding of this run against the governance provisions it is evidence for."""
+              energy: EnergySection | None, screening: bool = False, verified: bool = True
+              ) -> list[CrosswalkRow]:
+    """Each finding of this run against the governance provisions it is evidence for, marked
+    evidenced, partly (a screening run, estimated energy, an unverified folder) or not
+    evidenced (absent, or never examined by this audit)."""
     present = {a.area for a in areas}
     sentences = {f.area: f.sentence for f in found}
+    screened = "screening run (quick profile or --limit): too few items to decide on" \
+        if screening else ""
     rows = []
     for part, cards, eu, nist in CROSSWALK:
+        partly = ""
         if part in AREA_TITLES:
             here = part in present if part != "energy" else energy is not None
             finding = sentences[part] if here else f"No {part} evidence in this run."
             anchor = f"area-{part}" if part != "energy" else "energy"
+            partly = screened
+            if part == "energy" and energy and any("estimated" in r.method for r in energy.rows):
+                partly = "estimated by CodeCarbon's power model, not metered"
         elif part == "data":
             here, finding, anchor = bool(areas), "Evaluation data, sources and licences", \
+                "model-card"
+        elif part == "training-data":
+            here, finding, anchor = False, "Training data: not examined by this audit", \
+                "model-card"
+        elif part == "privacy":
+            here, finding, anchor = False, "Privacy and PII leakage: not measured", \
                 "model-card"
         elif part == "limits":
             here, finding, anchor = True, "Limits of these measurements", "limits"
@@ -531,8 +555,13 @@ def crosswalk(areas: list[AreaSection], found: list[Finding], gate: GateResult |
         else:
             here, finding, anchor = True, "Versions, seeds, hashes, manifest check", \
                 "reproducibility"
+            partly = "" if verified else "the run folder does not match its manifest"
+        status, why = _crosswalk_status(here, partly)
+        if part in ("training-data", "privacy"):
+            why = "no suite of this audit examines it"
         rows.append(CrosswalkRow(finding=finding, anchor=anchor, present=here,
-                                 model_cards=cards, eu_ai_act=eu, nist_rmf=nist))
+                                 model_cards=cards, eu_ai_act=eu, nist_rmf=nist,
+                                 status=status, why=why))
     return rows
 
 
@@ -555,9 +584,13 @@ def build_run_report(folder: RunFolder, policy: Policy | None = None,
         run_id=run["run_id"], model_uri=run["model"]["uri"], status=run["status"],
         created=run.get("created", ""), suites=list(results["suites"]), findings=found,
         scorecard=[r for r in rows if not r.group], areas=areas, languages=languages,
-        energy=energy, gate=gate, model_card=model_card(run, results, rows, found, energy),
+        energy=energy, gate=gate,
+        model_card=model_card(run, results, rows, found, energy,
+                              declared_use(folder.path, run)),
         reproducibility=reproducibility(folder, run, evidence),
-        rerun_command=rerun_command(run), crosswalk=crosswalk(areas, found, gate, energy),
+        rerun_command=rerun_command(run),
+        crosswalk=crosswalk(areas, found, gate, energy, bool(screening_banner(run)),
+                            evidence.verified),
         evidence_warning=evidence.warning(), screening=screening_banner(run),
         signoffs=signoff_entries(folder))
 

@@ -38,6 +38,8 @@ from audit.report.svg import render_svg
 # Significant changes listed in a comparison's summary; the rest are in the full table.
 RANKED_ROWS = 25
 
+CROSSWALK_LIGHTS: dict[str, Light] = {"evidenced": "green", "partly": "amber",
+                                      "not evidenced": "red"}
 LIGHT_WORDS = {"green": "meets policy", "amber": "uncertain or warning", "red": "fails policy",
                "grey": "no rule / not measured"}
 
@@ -354,10 +356,12 @@ def _run(run: RunReport, index: int, several: bool) -> str:
     parts.append(_card(run.model_card, prefix))
     parts.append(f'<h2 id="{prefix}crosswalk">Governance crosswalk</h2>'
                  "<p>Where each finding answers what a regulator or standard asks.</p>"
-                 + _table(["Finding in this report", "Model Cards", "EU AI Act",
+                 + _table(["Finding in this report", "Evidence", "Model Cards", "EU AI Act",
                            "NIST AI RMF (Measure)"],
-                          [[f'<a href="#{prefix}{e(c.anchor)}">{e(c.finding)}</a>'
-                            + ("" if c.present else " <span class='meta'>(absent)</span>"),
+                          [[f'<a href="#{prefix}{e(c.anchor)}">{e(c.finding)}</a>',
+                            f'<span class="light {CROSSWALK_LIGHTS[c.status]}"></span>'
+                            f"{e(c.status)}"
+                            + (f"<br><span class='meta'>{e(c.why)}</span>" if c.why else ""),
                             e(c.model_cards), e(c.eu_ai_act), e(c.nist_rmf)]
                            for c in run.crosswalk]))
     parts.append(f'<h2 id="{prefix}reproducibility">Reproducibility</h2>'

@@ -205,9 +205,10 @@ def _run(run: RunReport, several: bool) -> list[str]:
         lines += [f"### {md(section.heading)}", ""]
         lines += [f"- **{md(k)}**: {md(v)}" for k, v in section.items] + [""]
     lines += ["## Governance crosswalk", "",
-              _table(["Finding", "Model Cards", "EU AI Act", "NIST AI RMF (Measure)"],
-                     [[md(c.finding) + ("" if c.present else " (absent)"), md(c.model_cards),
-                       md(c.eu_ai_act), md(c.nist_rmf)] for c in run.crosswalk]), ""]
+              _table(["Finding", "Evidence", "Model Cards", "EU AI Act", "NIST AI RMF (Measure)"],
+                     [[md(c.finding), md(c.status + (f": {c.why}" if c.why else "")),
+                       md(c.model_cards), md(c.eu_ai_act), md(c.nist_rmf)]
+                      for c in run.crosswalk]), ""]
     lines += ["## Reproducibility", "", f"Rerun with: {md(run.rerun_command)}", ""]
     lines += [f"- **{md(k)}**: {md(v)}" for k, v in run.reproducibility] + [""]
     return lines

@@ -237,6 +237,9 @@ class CrosswalkRow:
     model_cards: str
     eu_ai_act: str
     nist_rmf: str
+    status: str = "evidenced"
+    """evidenced, partly or not evidenced; `why` says what is missing."""
+    why: str = ""
 
 
 @dataclass
