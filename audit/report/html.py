@@ -414,11 +414,12 @@ def render_html(report: Report) -> str:
     body += [f"<p class='meta'>Generated {e(report.generated)} by fm-audit "
              f"{e(report.tool_version)}. {policy}Runs: "
              f"{e(', '.join(r.run_id for r in report.runs))}.</p>",
-             "<nav>" + "".join(nav) + "</nav>", _summary(report),
-             '<h2 id="how-to-read">How to read this report</h2><ul>'
-             + "".join(f"<li>{e(p)}</li>" for p in report.how_to_read) + "</ul>"]
+             "<nav>" + "".join(nav) + "</nav>"]
+    # A comparison opens with what changed; the runs' own summaries follow.
     if report.comparison:
         body.append(_comparison(report.comparison))
+    body += [_summary(report), '<h2 id="how-to-read">How to read this report</h2><ul>'
+             + "".join(f"<li>{e(p)}</li>" for p in report.how_to_read) + "</ul>"]
     body += [_run(run, index, several) for index, run in enumerate(report.runs)]
     body.append('<h2 id="limits">Limits of these measurements</h2><ul>'
                 + "".join(f"<li>{e(p)}</li>" for p in report.limits) + "</ul>")

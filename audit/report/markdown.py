@@ -224,7 +224,10 @@ def render_markdown(report: Report) -> str:
               f"{md(s.status)}**\n" for run in report.runs for s in run.signoffs if not s.valid]
     lines += [f"Generated {md(report.generated)} by fm-audit {md(report.tool_version)}. "
               + (f"Policy: {md(report.policy)}." if report.policy else "No policy applied."),
-              "", "## Executive summary", ""]
+              ""]
+    if report.comparison:  # a comparison opens with what changed
+        lines += _comparison(report.comparison)
+    lines += ["## Executive summary", ""]
     for run in report.runs:
         gate = ""
         if run.gate:
@@ -236,8 +239,6 @@ def render_markdown(report: Report) -> str:
                   for f in run.findings] + [""]
     lines += ["## How to read this report", ""] + [f"- {md(p)}" for p in report.how_to_read]
     lines.append("")
-    if report.comparison:
-        lines += _comparison(report.comparison)
     for run in report.runs:
         lines += _run(run, several)
     lines += ["## Limits of these measurements", ""] + [f"- {md(p)}" for p in report.limits]
