@@ -220,7 +220,7 @@ def _signoff(run: RunReport, prefix: str) -> str:
                 "report.</p>")
     rows = [[e(s.reviewer), e(s.role), e(s.date), f"<b>{e(s.decision)}</b>",
              f'<span class="keep-lines">{e(s.conditions)}</span>',
-             light("green" if s.valid else "red") + f"<br>{e(s.status)}"]
+             f'<span class="light {"green" if s.valid else "red"}"></span>{e(s.status)}']
             for s in run.signoffs]
     return (head + "<p class='meta'>Each sign-off holds the sha256 of the run's manifest and "
             "of the report the reviewer read (kept under signed/); both are checked again "
