@@ -100,3 +100,23 @@ def test_crosswalk_reproducibility_is_partly_when_the_folder_changed(tmp_path: P
     row = next(c for c in build_report([folder]).runs[0].crosswalk
                if c.anchor == "reproducibility")
     assert row.status == "partly" and "does not match its manifest" in row.why
+
+
+def test_energy_shows_the_component_split_and_the_grid_intensity(tmp_path: Path) -> None:
+    samples = [sample("capability/qa", str(i), {"acc": 1.0}) for i in range(4)]
+    folder = write_run(tmp_path, "energy", {"capability/qa": suite_entry(
+        "capability", {"acc": info("Accuracy", "accuracy")}, samples)}, samples)
+    energy = json.loads((folder.path / "energy.json").read_text())
+    entry = energy["suites"]["capability/qa"]
+    # 0.3 Wh in total: 0.2 Wh CPU (estimated), 0.1 Wh RAM (estimated), no GPU; 0.12 g CO2e
+    entry.update(energy_kwh=0.0003, cpu_kwh=0.0002, ram_kwh=0.0001,
+                 emissions_kg_co2e=0.00012)
+    (folder.path / "energy.json").write_text(json.dumps(energy))
+    section = build_report([folder]).runs[0].energy
+    split = [(c.component, round(c.wh, 6), round(c.share, 6), c.method)
+             for c in section.components]
+    assert split == [("CPU", 0.2, round(2 / 3, 6), "estimated"), ("GPU", 0.0, 0.0, "absent"),
+                     ("RAM", 0.1, round(1 / 3, 6), "estimated")]
+    assert section.grid.startswith("400 g CO2e per kWh (USA)")
+    page = render_html(build_report([folder]))
+    assert "Per component" in page and "67%" in page and "PUE: not recorded" in page

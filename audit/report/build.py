@@ -29,6 +29,7 @@ from audit.report.model import (
     Chart,
     Comparison,
     CrosswalkRow,
+    EnergyComponent,
     EnergyRow,
     EnergySection,
     Example,
@@ -293,9 +294,24 @@ def energy_section(folder: RunFolder) -> EnergySection | None:
             wh_per_correct_answer=entry.get("wh_per_correct_answer"),
             method=", ".join(f"{k}: {v}" for k, v in sorted(entry["method"].items())),
             hardware="; ".join(parts)))
-    return EnergySection(rows=rows, total_wh=sum(r.wh for r in rows),
-                         total_gco2e=sum(r.gco2e for r in rows),
-                         note=energy.get("accuracy_note", ""))
+    total = sum(r.wh for r in rows)
+    entries = list(energy["suites"].values())
+    components = []
+    for component in ("cpu", "gpu", "ram"):
+        wh = 1000 * sum(float(e.get(f"{component}_kwh") or 0.0) for e in entries)
+        methods = sorted({str((e.get("method") or {}).get(component, "absent")) for e in entries})
+        components.append(EnergyComponent(component=component.upper(), wh=wh,
+                                           share=wh / total if total else None,
+                                           method=" / ".join(methods) or "absent"))
+    gco2e = sum(r.gco2e for r in rows)
+    countries = sorted({str(e.get("country_iso_code") or "?") for e in entries})
+    grid = (f"{quantity(gco2e / total * 1000)} g CO2e per kWh ({', '.join(countries)}), "
+            "CodeCarbon's average for the country's electricity mix, not a live grid value"
+            if total else "no energy recorded")
+    return EnergySection(rows=rows, total_wh=total, total_gco2e=gco2e,
+                         note=energy.get("accuracy_note", ""), components=components,
+                         grid=grid, pue="not recorded in energy.json: CodeCarbon's default of "
+                                        "1.0 (no data-centre overhead) applies")
 
 
 def _headline(area: str, rows: list[MetricRow]) -> MetricRow | None:

@@ -196,6 +196,12 @@ def _energy(energy: EnergySection, prefix: str) -> str:
             + _table(["Suite", "Wh", "g CO2e", "Seconds", "Wh / 1,000 requests",
                       "Wh / 1,000 tokens", "Wh / correct answer", "Method", "Hardware"],
                      rows, {1, 2, 3, 4, 5, 6})
+            + "<h3>Per component</h3>"
+            + _table(["Component", "Wh", "Share", "How obtained"],
+                     [[e(c.component), e(quantity(c.wh)),
+                       e(f"{100 * c.share:.0f}%" if c.share is not None else "n/a"),
+                       e(c.method)] for c in energy.components], {1, 2})
+            + f"<p>Grid carbon intensity: {e(energy.grid)}. PUE: {e(energy.pue)}.</p>"
             + f"<p class='meta'>{e(energy.note)}</p>")
 
 

@@ -199,7 +199,13 @@ def _run(run: RunReport, several: bool) -> list[str]:
                   _table(["Suite", "Wh", "Wh / 1,000 requests", "Method"],
                          [[md(r.suite), quantity(r.wh), quantity(r.wh_per_1000_requests),
                            md(r.method)]
-                          for r in energy.rows]), "", md(energy.note), ""]
+                          for r in energy.rows]), "",
+                  _table(["Component", "Wh", "Share", "How obtained"],
+                         [[md(c.component), quantity(c.wh),
+                           f"{100 * c.share:.0f}%" if c.share is not None else "n/a",
+                           md(c.method)] for c in energy.components]), "",
+                  f"Grid carbon intensity: {md(energy.grid)}. PUE: {md(energy.pue)}.", "",
+                  md(energy.note), ""]
     lines += ["## Model card", ""]
     for section in run.model_card:
         lines += [f"### {md(section.heading)}", ""]

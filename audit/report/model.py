@@ -158,11 +158,25 @@ class EnergyRow:
 
 
 @dataclass
+class EnergyComponent:
+    """One component's share of the run's energy and how it was obtained."""
+
+    component: str
+    wh: float
+    share: float | None
+    method: str
+
+
+@dataclass
 class EnergySection:
     rows: list[EnergyRow]
     total_wh: float
     total_gco2e: float
     note: str
+    components: list[EnergyComponent] = field(default_factory=list)
+    grid: str = ""
+    """Grid carbon intensity, its country and its source."""
+    pue: str = ""
 
 
 @dataclass
