@@ -11,6 +11,7 @@ from pathlib import Path
 
 from audit import __version__
 from audit.errors import AuditError
+from audit.quiet import silence_third_party
 
 log = logging.getLogger("audit")
 
@@ -256,6 +257,19 @@ def _cmd_rescore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sign(args: argparse.Namespace) -> int:
+    from audit.runfolder.signoff import SIGNOFF_FILE, sign_run
+
+    folder = _open_runs([args.run], args.reports)[0]
+    signoff = sign_run(folder, args.reviewer, args.role, args.decision, args.conditions,
+                       report_stem=args.report)
+    print(f"Recorded {signoff.decision!r} by {signoff.reviewer} ({signoff.role}) on "
+          f"{signoff.date} in {folder.path / SIGNOFF_FILE}; signed copies: "
+          f"{', '.join(signoff.reports)}.\nRender the report again to show the sign-off: "
+          f"fm-audit report {folder.run_id}")
+    return 0
+
+
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -274,7 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Audit a foundation model before deployment: capability, bias, "
                     "multilingual representation, misuse, and the energy it took.")
     parser.add_argument("--version", action="version", version=f"fm-audit {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="debug logging, and the progress bars and logs of the libraries "
+                             "used (datasets, transformers, lm-eval, pip)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("models", help="list model URI schemes and packaged models"
@@ -354,6 +370,20 @@ def build_parser() -> argparse.ArgumentParser:
     rescore.add_argument("--reports", default="reports", help="reports directory")
     rescore.set_defaults(func=_cmd_rescore)
 
+    sign = sub.add_parser("sign", help="record a reviewer's decision on a run and the report "
+                                       "they read (sha256 of the manifest and the report)")
+    sign.add_argument("run", metavar="RUN")
+    sign.add_argument("--reviewer", required=True, help="the reviewer's name")
+    sign.add_argument("--role", required=True, help="the reviewer's role, e.g. 'AI governance "
+                                                    "lead'")
+    sign.add_argument("--decision", required=True, choices=["approve", "reject", "conditions"])
+    sign.add_argument("--conditions", help="the conditions (with --decision conditions)")
+    sign.add_argument("--report", default="report",
+                      help="file name stem of the report read, in the run folder (default: "
+                           "report, i.e. report.html, report.md and report.pdf where present)")
+    sign.add_argument("--reports", default="reports", help="reports directory")
+    sign.set_defaults(func=_cmd_sign)
+
     dashboard = sub.add_parser("dashboard", help="open the Streamlit dashboard")
     dashboard.add_argument("reports", nargs="?", default="reports",
                            help="directory holding run folders (default: reports)")
@@ -374,8 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(message)s")
-    for noisy in ("lm_eval", "transformers", "codecarbon", "httpx", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    silence_third_party(args.verbose)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         return args.func(args)

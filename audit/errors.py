@@ -56,3 +56,7 @@ class ReportError(AuditError):
 
 class UnsupportedRequest(AuditError):
     """The model backend cannot serve a kind of request (e.g. prompt log-probabilities)."""
+
+
+class SignOffError(AuditError):
+    """A sign-off that cannot be recorded: a bad field, an unverified run, no report to sign."""

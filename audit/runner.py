@@ -29,6 +29,7 @@ from audit.execution import RequestCache, execute
 from audit.judges import judge_record, select_judge
 from audit.misuse.data import judge_data
 from audit.models.base import LoadedModel
+from audit.progress import RunProgress
 from audit.registry import load_model
 from audit.request_store import SharedRequestStore, numerics_identity
 from audit.runfolder import REQUEST_CACHE, SCHEMA_VERSION, RunFolder
@@ -272,12 +273,17 @@ def _run(folder: RunFolder, config: RunConfig, suites: list[Suite], model: Loade
         results, energy, samples = _committed(folder)
         cache = RequestCache(folder.path / REQUEST_CACHE, model.provenance.fingerprint)
         store = shared_store(config, model)
+        progress = RunProgress(len(suites))
         for suite in suites:
             if suite.name in results["suites"]:
-                log.info("Suite %s already complete in this run; skipping", suite.name)
+                progress.suite_skipped(suite.name, "already complete in this run")
                 continue
-            log.info("Running suite %s", suite.name)
+            log.debug("Running suite %s", suite.name)
+            progress.suite_started()
             suite_results, suite_energy, records = run_suite(suite, model, config, cache, store)
+            progress.suite_finished(suite.name, suite_results["n_samples"],
+                                    "skipped: the model cannot serve its requests"
+                                    if suite_energy is None else "")
             samples.extend(records)
             results["suites"][suite.name] = suite_results
             if suite_energy is not None:

@@ -13,6 +13,9 @@ from dashboard.ui import with_display
 
 # Resource tiers from most to least served; other tier names follow alphabetically.
 TIER_ORDER = ("high", "mid", "low")
+# Pixels a y-axis label may take before it is cut with an ellipsis (Vega-Lite's default: 180),
+# enough for a metric label and its group, so "observed" and "corrected" stay apart.
+LABEL_LIMIT = 420
 
 
 def _axis_format(units: pd.Series) -> str:
@@ -25,7 +28,7 @@ def ci_chart(frame: pd.DataFrame, category: str, title: str = "") -> alt.Chart:
     data = with_display(frame)
     axis_format = _axis_format(frame["unit"])
     base = alt.Chart(data).encode(
-        y=alt.Y(f"{category}:N", title=None, sort=None),
+        y=alt.Y(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
         yOffset=alt.YOffset("run:N"),
         color=_run_colour(data),
         tooltip=[alt.Tooltip("run:N", title="Run"), alt.Tooltip(f"{category}:N"),
@@ -113,16 +116,19 @@ def delta_chart(frame: pd.DataFrame) -> alt.Chart:
     """Paired deltas (run minus baseline) with their 95% CIs around a dashed zero line."""
     data = frame.assign(row=frame["label"] + frame["group"].map(
         lambda g: "" if g == "overall" else f" ({g})"))
-    axis_format = _axis_format(frame["unit"])
+    # Differences of percentages are percentage points, not percent.
+    axis = alt.Axis(labelExpr="format(datum.value * 100, '+.0f') + ' pts'") \
+        if set(frame["unit"]) == {"proportion"} else alt.Axis(format=".3g")
     base = alt.Chart(data).encode(
-        y=alt.Y("row:N", title=None, sort=None), yOffset=alt.YOffset("run:N"),
+        y=alt.Y("row:N", title=None, sort=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
+        yOffset=alt.YOffset("run:N"),
         color=_run_colour(data),
         tooltip=["run:N", "row:N", alt.Tooltip("delta:Q", format=".3g"),
                  alt.Tooltip("ci_low:Q", format=".3g"), alt.Tooltip("ci_high:Q", format=".3g"),
                  "n_pairs:Q", "method:N"])
     bars = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("ci_low:Q", title="Difference from the baseline, with 95% CI",
-                axis=alt.Axis(format=axis_format)), x2="ci_high:Q")
+        x=alt.X("ci_low:Q", title="Difference from the baseline, with 95% CI", axis=axis),
+        x2="ci_high:Q")
     points = base.mark_point(filled=True, size=70).encode(x="delta:Q")
     zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(
         x="zero:Q")

@@ -12,7 +12,10 @@ from audit.report.frames import RunData, group_label
 from dashboard.ui import reports_dir
 
 NO_POLICY = ""
-LAMPS = {"green": "🟢", "amber": "🟠", "red": "🔴", "grey": "⚪"}
+# Lights as geometric shapes found in ordinary text fonts (no emoji font needed), told apart by
+# shape as well as by the cell colour (`styled`), so they read without colour too.
+SHAPES = {"green": "●", "amber": "▲", "red": "■", "grey": "○"}
+CELL_COLOURS = {"green": "#c8e6c9", "amber": "#ffe0b2", "red": "#ffcdd2", "grey": "#eeeeee"}
 SEVERITY = ["green", "grey", "amber", "red"]
 VERDICT_COLUMNS = ["run", "rule", "light", "status", "severity", "evidence", "key", "colour"]
 
@@ -46,7 +49,7 @@ def policy_verdicts(runs: list[RunData], choice: str) -> pd.DataFrame | None:
         for verdict in gate.verdicts:
             rows.append({
                 "run": run.label, "rule": verdict.rule,
-                "light": f"{LAMPS[verdict.light]} {verdict.status}", "status": verdict.status,
+                "light": f"{SHAPES[verdict.light]} {verdict.status}", "status": verdict.status,
                 "severity": verdict.severity, "evidence": verdict.evidence,
                 "key": (run.run_id, verdict.suite, verdict.metric, group_label(verdict.group)),
                 "colour": verdict.light})
@@ -54,6 +57,17 @@ def policy_verdicts(runs: list[RunData], choice: str) -> pd.DataFrame | None:
         st.text(f"{run.run_id}: policy '{gate.policy}' "
                    f"{'PASSED' if gate.passed else 'FAILED'} ({counts}).")
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+
+def styled(table: pd.DataFrame, column: str) -> pd.io.formats.style.Styler:
+    """`table` with each light in `column` on its colour (the shape says it without colour)."""
+    colour_of = {shape: CELL_COLOURS[light] for light, shape in SHAPES.items()}
+
+    def cell(value: object) -> str:
+        colour = colour_of.get(str(value)[:1])
+        return f"background-color: {colour}; color: #1a1a1a" if colour else ""
+
+    return table.style.map(cell, subset=[column])
 
 
 def lights_for(overall: pd.DataFrame, verdicts: pd.DataFrame) -> list[str]:

@@ -141,26 +141,33 @@ def test_compare_filters_to_significant_differences(dashboard_reports: Path,
     runs = ("small-run", "small-run-chat")
     app = open_page("compare", dashboard_reports, monkeypatch, runs=runs)
     deltas = deltas_frame(compare_runs([RunFolder(dashboard_reports / r) for r in runs]))
-    overall = deltas[deltas["group"] == OVERALL]
-    assert len(app.dataframe[0].value) == len(overall)
+    significant = deltas[deltas["significant"]]
+    # What changed comes first: the count, then the families, as the report computes them.
+    assert "What changed" in texts(app)
+    assert f"**{len(significant)}** of {int(deltas['delta'].notna().sum())} compared" \
+        in texts(app)
+    by_family = app.dataframe[0].value
+    assert list(by_family["family"]) == ["Capability"]
+    assert by_family["compared"].sum() == deltas["delta"].notna().sum()
+    # The full table (last) holds every delta, group names kept, differences in points.
+    full = app.dataframe[-1].value
+    assert len(full) == len(deltas) and set(full["group"]) == set(deltas["group"])
+    assert all(text == "n/a" or text.endswith(" pts") for text in full["difference"])
+    next(t for t in app.toggle if t.label == "Overall values only").set_value(True).run()
+    assert len(app.dataframe[-1].value) == (deltas["group"] == OVERALL).sum()
     next(t for t in app.toggle if t.label == "Overall values only").set_value(False).run()
     next(t for t in app.toggle if t.label.startswith("Only significant")).set_value(True).run()
-    significant = deltas[deltas["significant"]]
     if significant.empty:
         assert "No difference matches these filters" in texts(app)
     else:
-        shown = sum(len(frame.value) for frame in app.dataframe)
-        assert shown == len(significant)
+        assert len(app.dataframe[-1].value) == len(significant)
 
 
 def test_overview_traffic_lights_follow_the_policy(dashboard_reports: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page("overview", dashboard_reports, monkeypatch, runs=("small-run",))
-    assert "policy" not in app.dataframe[1].value.columns
     policy = next(s for s in app.selectbox if s.label == "Policy for the traffic lights")
-    example = next(o for o in policy.options if "example" in o)
-    policy.select(example).run()
-    assert not app.exception
+    assert "example" in policy.value  # the example policy is on by default
     card = app.dataframe[1].value
     acc = card[card["metric"] == "Accuracy"].iloc[0]
     value = RunFolder(dashboard_reports / "small-run").read_json("results.json")
@@ -169,9 +176,9 @@ def test_overview_traffic_lights_follow_the_policy(dashboard_reports: Path,
     # The example policy's capability floor: accuracy >= 0.5 on the point estimate; amber
     # when the 95% CI reaches below the threshold; on fewer than the policy's minimum of
     # items (30 by default), insufficient evidence whatever the value.
-    expected = ("⚪ insufficient evidence" if overall["n"] < POLICY_MIN_N
-                else "🔴 fail" if overall["value"] < 0.5
-                else "🟠 pass" if overall["ci_low"] < 0.5 else "🟢 pass")
+    expected = ("○ insufficient evidence" if overall["n"] < POLICY_MIN_N
+                else "■ fail" if overall["value"] < 0.5
+                else "▲ pass" if overall["ci_low"] < 0.5 else "● pass")
     assert acc["policy"] == expected
     assert "not evaluated" in set(app.dataframe[2].value["status"])
 

@@ -17,8 +17,10 @@ from audit import __version__
 from audit.formatting import format_value, group_label, interval_text
 from audit.policy import AREAS, GateResult, Light, Policy, evaluate_policy
 from audit.redaction import hidden_in_reports, redaction_note
+from audit.report.audit_card import declared_use
+from audit.report.changes import summarise_changes
 from audit.report.compare import MetricDelta, compare_runs
-from audit.report.guide import AREA_MEANING, CROSSWALK, HOW_TO_READ, LIMITS
+from audit.report.guide import AREA_MEANING, CROSSWALK, HOW_TO_READ, LIMITS, NOT_MEASURED
 from audit.report.model import (
     AREA_TITLES,
     AreaSection,
@@ -27,6 +29,7 @@ from audit.report.model import (
     Chart,
     Comparison,
     CrosswalkRow,
+    EnergyComponent,
     EnergyRow,
     EnergySection,
     Example,
@@ -36,9 +39,11 @@ from audit.report.model import (
     MetricRow,
     Report,
     RunReport,
+    SignOffEntry,
 )
 from audit.report.summary import quantity, screening_banner
 from audit.runfolder import Evidence, RunFolder, check_evidence
+from audit.runfolder.signoff import check_signoffs
 
 log = logging.getLogger(__name__)
 
@@ -241,10 +246,13 @@ def language_table(rows: list[MetricRow], samples: dict[str, list[dict[str, Any]
     if not by_language:
         return None
     columns: list[tuple[str, str, str, str]] = []
-    for r in by_language:
+    families: list[str] = []
+    for r in sorted(by_language, key=lambda r: AREAS.index(r.area) if r.area in AREAS
+                    else len(AREAS)):
         column = (r.suite, r.metric, r.label, r.unit)
         if column not in columns:
             columns.append(column)
+            families.append(r.area)
     tiers = {r.group["language"]: r.group["tier"] for r in by_language if "tier" in r.group}
     for records in samples.values():
         for record in records:
@@ -261,7 +269,7 @@ def language_table(rows: list[MetricRow], samples: dict[str, list[dict[str, Any]
                                      for suite, metric, _, _ in columns])
                   for code in languages]
     return LanguageTable(columns=columns, rows=table_rows,
-                         reference="eng" if "eng" in languages else None)
+                         reference="eng" if "eng" in languages else None, families=families)
 
 
 def energy_section(folder: RunFolder) -> EnergySection | None:
@@ -283,9 +291,24 @@ def energy_section(folder: RunFolder) -> EnergySection | None:
             wh_per_correct_answer=entry.get("wh_per_correct_answer"),
             method=", ".join(f"{k}: {v}" for k, v in sorted(entry["method"].items())),
             hardware="; ".join(parts)))
-    return EnergySection(rows=rows, total_wh=sum(r.wh for r in rows),
-                         total_gco2e=sum(r.gco2e for r in rows),
-                         note=energy.get("accuracy_note", ""))
+    total = sum(r.wh for r in rows)
+    entries = list(energy["suites"].values())
+    components = []
+    for component in ("cpu", "gpu", "ram"):
+        wh = 1000 * sum(float(e.get(f"{component}_kwh") or 0.0) for e in entries)
+        methods = sorted({str((e.get("method") or {}).get(component, "absent")) for e in entries})
+        components.append(EnergyComponent(component=component.upper(), wh=wh,
+                                           share=wh / total if total else None,
+                                           method=" / ".join(methods) or "absent"))
+    gco2e = sum(r.gco2e for r in rows)
+    countries = sorted({str(e.get("country_iso_code") or "?") for e in entries})
+    grid = (f"{quantity(gco2e / total * 1000)} g CO2e per kWh ({', '.join(countries)}), "
+            "CodeCarbon's average for the country's electricity mix, not a live grid value"
+            if total else "no energy recorded")
+    return EnergySection(rows=rows, total_wh=total, total_gco2e=gco2e,
+                         note=energy.get("accuracy_note", ""), components=components,
+                         grid=grid, pue="not recorded in energy.json: CodeCarbon's default of "
+                                        "1.0 (no data-centre overhead) applies")
 
 
 def _headline(area: str, rows: list[MetricRow]) -> MetricRow | None:
@@ -401,8 +424,10 @@ def _energy_finding(energy: EnergySection | None) -> Finding:
 
 
 def model_card(run: dict[str, Any], results: dict[str, Any], rows: list[MetricRow],
-               found: list[Finding], energy: EnergySection | None) -> list[CardSection]:
-    """The model-card section under the headings of Mitchell et al. (2019)."""
+               found: list[Finding], energy: EnergySection | None,
+               declared: list[tuple[str, str]]) -> list[CardSection]:
+    """The model-card section under the headings of Mitchell et al. (2019), with the declared
+    use (`audit.report.audit_card`) and the risks this audit does not measure."""
     model = run["model"]
     extra = model.get("extra") or {}
     details = [("Model", model["uri"]), ("Architecture", str(model.get("architecture") or "?")),
@@ -415,8 +440,6 @@ def model_card(run: dict[str, Any], results: dict[str, Any], rows: list[MetricRo
         details.append(("Description", str(extra["description"])))
     if extra.get("languages"):
         details.append(("Languages (declared)", str(extra["languages"])))
-    intended = run.get("config", {}).get("intended_use") or (
-        "Not declared in the run configuration (set `intended_use` in the run config YAML).")
     factors = []
     for suite, entry in results["suites"].items():
         keys = sorted({k for m in entry["metrics"] for k in m["group"]})
@@ -444,7 +467,7 @@ def model_card(run: dict[str, Any], results: dict[str, Any], rows: list[MetricRo
         caveats.append(("Energy", energy.note))
     return [
         CardSection("Model details", details),
-        CardSection("Intended use", [("Declared", intended)]),
+        CardSection("Intended use", declared),
         CardSection("Factors", factors or [("Groups", "no grouped results in this run")]),
         CardSection("Metrics", metrics),
         CardSection("Evaluation data", data or [("Data", "no data sources recorded")]),
@@ -453,6 +476,7 @@ def model_card(run: dict[str, Any], results: dict[str, Any], rows: list[MetricRo
                                        "documentation.")]),
         CardSection("Quantitative analyses", quantitative),
         CardSection("Ethical considerations", ethical),
+        CardSection("Risks this audit does not measure", NOT_MEASURED),
         CardSection("Caveats and recommendations", caveats + [("General", LIMITS[1])]),
     ]
 
@@ -498,19 +522,41 @@ def reproducibility(folder: RunFolder, run: dict[str, Any], evidence: Evidence
     return items
 
 
+def _crosswalk_status(here: bool, partly: str) -> tuple[str, str]:
+    """(status, why): "not evidenced" when absent, "partly" with its reason, else evidenced."""
+    if not here:
+        return "not evidenced", "absent from this run"
+    return ("partly", partly) if partly else ("evidenced", "")
+
+
 def crosswalk(areas: list[AreaSection], found: list[Finding], gate: GateResult | None,
-              energy: EnergySection | None) -> list[CrosswalkRow]:
-    """Each finding of this run against the governance provisions it is evidence for."""
+              energy: EnergySection | None, screening: bool = False, verified: bool = True
+              ) -> list[CrosswalkRow]:
+    """Each finding of this run against the governance provisions it is evidence for, marked
+    evidenced, partly (a screening run, estimated energy, an unverified folder) or not
+    evidenced (absent, or never examined by this audit)."""
     present = {a.area for a in areas}
     sentences = {f.area: f.sentence for f in found}
+    screened = "screening run (quick profile or --limit): too few items to decide on" \
+        if screening else ""
     rows = []
     for part, cards, eu, nist in CROSSWALK:
+        partly = ""
         if part in AREA_TITLES:
             here = part in present if part != "energy" else energy is not None
             finding = sentences[part] if here else f"No {part} evidence in this run."
             anchor = f"area-{part}" if part != "energy" else "energy"
+            partly = screened
+            if part == "energy" and energy and any("estimated" in r.method for r in energy.rows):
+                partly = "estimated by CodeCarbon's power model, not metered"
         elif part == "data":
             here, finding, anchor = bool(areas), "Evaluation data, sources and licences", \
+                "model-card"
+        elif part == "training-data":
+            here, finding, anchor = False, "Training data: not examined by this audit", \
+                "model-card"
+        elif part == "privacy":
+            here, finding, anchor = False, "Privacy and PII leakage: not measured", \
                 "model-card"
         elif part == "limits":
             here, finding, anchor = True, "Limits of these measurements", "limits"
@@ -522,8 +568,13 @@ def crosswalk(areas: list[AreaSection], found: list[Finding], gate: GateResult |
         else:
             here, finding, anchor = True, "Versions, seeds, hashes, manifest check", \
                 "reproducibility"
+            partly = "" if verified else "the run folder does not match its manifest"
+        status, why = _crosswalk_status(here, partly)
+        if part in ("training-data", "privacy"):
+            why = "no suite of this audit examines it"
         rows.append(CrosswalkRow(finding=finding, anchor=anchor, present=here,
-                                 model_cards=cards, eu_ai_act=eu, nist_rmf=nist))
+                                 model_cards=cards, eu_ai_act=eu, nist_rmf=nist,
+                                 status=status, why=why))
     return rows
 
 
@@ -546,25 +597,54 @@ def build_run_report(folder: RunFolder, policy: Policy | None = None,
         run_id=run["run_id"], model_uri=run["model"]["uri"], status=run["status"],
         created=run.get("created", ""), suites=list(results["suites"]), findings=found,
         scorecard=[r for r in rows if not r.group], areas=areas, languages=languages,
-        energy=energy, gate=gate, model_card=model_card(run, results, rows, found, energy),
+        energy=energy, gate=gate,
+        model_card=model_card(run, results, rows, found, energy,
+                              declared_use(folder.path, run)),
         reproducibility=reproducibility(folder, run, evidence),
-        rerun_command=rerun_command(run), crosswalk=crosswalk(areas, found, gate, energy),
-        evidence_warning=evidence.warning(), screening=screening_banner(run))
+        rerun_command=rerun_command(run),
+        crosswalk=crosswalk(areas, found, gate, energy, bool(screening_banner(run)),
+                            evidence.verified),
+        evidence_warning=evidence.warning(), screening=screening_banner(run),
+        signoffs=signoff_entries(folder))
 
 
-def comparison_charts(deltas: list[MetricDelta]) -> list[Chart]:
-    """Per (pair, suite, metric) with several groups: the deltas by group, with their CIs."""
-    charts = []
-    keys = []
+def signoff_entries(folder: RunFolder) -> list[SignOffEntry]:
+    """The run's sign-offs, each checked against the folder as it is now."""
+    entries = []
+    for check in check_signoffs(folder):
+        record = check.signoff
+        entries.append(SignOffEntry(
+            reviewer=record.reviewer if record else "(unreadable)",
+            role=record.role if record else "", date=record.date if record else "",
+            decision=record.decision if record else "", conditions=record.conditions
+            if record else "", valid=check.valid, status=check.status()))
+    return entries
+
+
+def comparison_charts(deltas: list[MetricDelta], areas: dict[str, str] | None = None
+                      ) -> list[Chart]:
+    """Per (pair, suite, metric) with several groups: the deltas by group, with their CIs.
+
+    At most `2 * MAX_GROUP_CHARTS`, taken in turn from each family (`areas` maps a suite to
+    its family), per-language breakdowns first, so one family cannot fill them all.
+    """
+    areas = areas or {}
+    members_of: dict[tuple[str, str, str, str], list[MetricDelta]] = {}
     for d in deltas:
-        key = (d.run_a, d.run_b, d.suite, d.metric)
-        if key not in keys:
-            keys.append(key)
-    for run_a, run_b, suite, metric in keys:
-        members = [d for d in deltas if (d.run_a, d.run_b, d.suite, d.metric)
-                   == (run_a, run_b, suite, metric) and d.delta is not None]
-        if len(members) < 2 or members[0].unit != "proportion":
-            continue
+        if d.delta is not None:
+            members_of.setdefault((d.run_a, d.run_b, d.suite, d.metric), []).append(d)
+    candidates = [(key, members) for key, members in members_of.items()
+                  if len(members) >= 2 and members[0].unit == "proportion"]
+    by_family: dict[str, list] = {}
+    for key, members in sorted(candidates, key=lambda c: not any(
+            "language" in d.group for d in c[1])):
+        by_family.setdefault(areas.get(key[2], ""), []).append((key, members))
+    families = sorted(by_family, key=lambda a: AREAS.index(a) if a in AREAS else len(AREAS))
+    in_turn = [entry for rank in range(max(map(len, by_family.values()), default=0))
+               for family in families if rank < len(by_family[family])
+               for entry in [by_family[family][rank]]]
+    charts = []
+    for (run_a, run_b, suite, _), members in in_turn[:2 * MAX_GROUP_CHARTS]:
         charts.append(Chart(
             title=f"{members[0].label} ({suite}): {run_b} minus {run_a}",
             unit="difference", better=members[0].better,
@@ -573,8 +653,6 @@ def comparison_charts(deltas: list[MetricDelta]) -> list[Chart]:
             references=[(0.0, "no difference")],
             caption="Differences in percentage points on the items both runs answered; "
                     "whiskers are paired 95% intervals."))
-        if len(charts) >= 2 * MAX_GROUP_CHARTS:
-            break
     return charts
 
 
@@ -591,9 +669,14 @@ def build_report(folders: list[RunFolder], policy: Policy | None = None,
     comparison = None
     if len(folders) > 1:
         deltas = compare_runs(folders, baseline)
+        others = [run for i, run in enumerate(runs) if i != baseline]
         comparison = Comparison(baseline=folders[baseline].run_id,
-                                others=[f.run_id for i, f in enumerate(folders) if i != baseline],
-                                deltas=deltas, charts=comparison_charts(deltas))
+                                others=[run.run_id for run in others],
+                                deltas=deltas, charts=comparison_charts(deltas, {
+                                    row.suite: row.area for run in runs
+                                    for row in run.scorecard}),
+                                summary=summarise_changes(deltas, runs[baseline], others,
+                                                          language_name))
     models = ", ".join(dict.fromkeys(r.model_uri for r in runs))
     return Report(
         title=f"Audit report: {models}",

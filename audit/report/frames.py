@@ -18,8 +18,11 @@ import pandas as pd
 
 from audit.errors import RunFolderError
 from audit.formatting import group_label
+from audit.policy import load_policy
 from audit.redaction import hidden_in_reports
-from audit.report.compare import compare_runs, deltas_frame
+from audit.report.build import build_report
+from audit.report.compare import deltas_frame
+from audit.report.model import ChangeSummary
 from audit.runfolder import MANIFESTED, RunFolder, check_evidence, list_runs
 
 log = logging.getLogger(__name__)
@@ -275,7 +278,12 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(non_empty, ignore_index=True)
 
 
-def run_deltas(paths: list[Path | str]) -> pd.DataFrame:
-    """Every run at `paths` against the first, paired on shared items (`compare_runs` as a
-    `deltas_frame`): how the dashboard compares runs without opening their folders itself."""
-    return deltas_frame(compare_runs([RunFolder(Path(p)) for p in paths]))
+def run_comparison(paths: list[Path | str], policy: str | None
+                   ) -> tuple[pd.DataFrame, ChangeSummary | None]:
+    """Every run at `paths` against the first, paired on shared items, as a `deltas_frame`,
+    with the comparison report's summary of what changed (verdict flips under `policy`, a
+    policy name or file, when given): how the dashboard compares runs without opening their
+    folders itself."""
+    report = build_report([RunFolder(Path(p)) for p in paths],
+                          load_policy(policy) if policy else None, policy)
+    return deltas_frame(report.comparison.deltas), report.comparison.summary

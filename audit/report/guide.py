@@ -86,6 +86,12 @@ CROSSWALK = [
      "Annex XI s.1(2)(c) data used for testing; Annex IV 2(g) testing data and its "
      "characteristics",
      "Measure 2.1 (test sets documented)"),
+    ("training-data", "Training data",
+     "Annex XI s.1(2)(c) data used for training",
+     "(not mapped)"),
+    ("privacy", "Ethical considerations",
+     "(not mapped)",
+     "Measure 2.10 (privacy risk examined)"),
     ("limits", "Caveats and recommendations",
      "Annex XI s.2(1) methodology for identifying limitations",
      "Measure 2.5 (validity, limits of generalisation documented)"),
@@ -95,6 +101,21 @@ CROSSWALK = [
     ("reproducibility", "Model details",
      "Annex IV 2(g) dated test logs; Annex XI s.1(1) model description",
      "Measure 2.1 (tools and procedures documented)"),
+]
+
+# Risks a deployment decision may need evidence on that no suite of this audit measures.
+NOT_MEASURED = [
+    ("Toxicity", "No classifier scores the toxicity or hatefulness of the model's outputs."),
+    ("PII leakage and memorisation", "No probe checks whether the model reproduces personal "
+     "data or training text."),
+    ("Factuality of open answers", "Capability suites score multiple-choice answers; the "
+     "truthfulness or hallucination rate of free-form answers is not scored."),
+    ("CBRN and cyber uplift", "Misuse suites measure whether the model refuses harmful "
+     "requests, not whether its answers would give real uplift; that needs expert red "
+     "teaming."),
+    ("Multi-turn, long-context and tool use", "Every item is a single prompt; conversations, "
+     "long documents and agentic or tool-using behaviour are not tested."),
+    ("Copyright", "Reproduction of protected text is not measured."),
 ]
 
 AREA_MEANING = {

@@ -11,9 +11,12 @@ import re
 
 from audit.formatting import format_value, interval_text
 from audit.policy import GateResult
-from audit.report.compare import MetricDelta
+from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE, SIGNIFICANCE_RULE, MetricDelta
 from audit.report.model import (
+    LANGUAGE_COLUMNS,
     AreaSection,
+    ChangeCount,
+    ChangeSummary,
     Comparison,
     LanguageTable,
     MetricRow,
@@ -82,12 +85,15 @@ def _area(section: AreaSection) -> list[str]:
 
 
 def _languages(table: LanguageTable) -> list[str]:
-    headers = ["Language", "Tier"] + [md(f"{label} ({suite})")
-                                      for suite, _, label, _ in table.columns]
-    rows = [[md(f"{row.name} ({row.language})"), md(row.tier)]
-            + ["" if c is None else md(f"{format_value(c.value, c.unit)} [{_ci(c)}] n={c.n}")
-               for c in row.cells] for row in table.rows]
-    return ["## Per-language results", "", _table(headers, rows), ""]
+    lines = ["## Per-language results", ""]
+    for part in table.parts(LANGUAGE_COLUMNS):
+        headers = ["Language", "Tier"] + [md(f"{label} ({suite})")
+                                          for suite, _, label, _ in part.columns]
+        rows = [[md(f"{row.name} ({row.language})"), md(row.tier)]
+                + ["" if c is None else md(f"{format_value(c.value, c.unit)} [{_ci(c)}] n={c.n}")
+                   for c in row.cells] for row in part.rows]
+        lines += [f"### {md(part.title)}", "", _table(headers, rows), ""]
+    return lines
 
 
 def _gate(gate: GateResult) -> list[str]:
@@ -104,22 +110,76 @@ def _significance(delta: MetricDelta) -> str:
     return "yes" if delta.significant else "no"
 
 
-def _comparison(comparison: Comparison) -> list[str]:
-    diff = difference_text
+def _counts(first: str, counts: list[ChangeCount]) -> str:
+    return _table([first, "Compared", "Significantly better", "Significantly worse",
+                   "Significant, no direction"],
+                  [[md(c.label), str(c.compared), str(c.better), str(c.worse), str(c.other)]
+                   for c in counts])
 
-    rows = [[md(d.run_b), md(d.suite), md(d.label), md(d.group_text),
-             md(format_value(d.value_a, d.unit)), md(format_value(d.value_b, d.unit)),
-             md(diff(d.delta, d.unit)),
-             md(f"{diff(d.ci_low, d.unit)} to {diff(d.ci_high, d.unit)}")
-             if d.ci_low is not None else "n/a", str(d.n_pairs),
-             _significance(d), md(d.method)] for d in comparison.deltas]
-    return [f"## Comparison against {md(comparison.baseline)}", "",
-            _table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value", "Difference",
-                    "95% CI", "Pairs", "Significant", "Method"], rows), ""]
+
+def _delta_cells(d: MetricDelta) -> list[str]:
+    diff = difference_text
+    return [md(d.run_b), md(d.suite), md(d.label), md(d.group_text),
+            md(format_value(d.value_a, d.unit)), md(format_value(d.value_b, d.unit)),
+            md(diff(d.delta, d.unit)),
+            md(f"{diff(d.ci_low, d.unit)} to {diff(d.ci_high, d.unit)}")
+            if d.ci_low is not None else "n/a", str(d.n_pairs)]
+
+
+def _change_summary(summary: ChangeSummary) -> list[str]:
+    lines = ["### What changed", "",
+             f"{summary.significant} of {summary.compared} compared values changed "
+             f"significantly ({summary.too_few_items} rest on fewer than "
+             f"{MIN_ITEMS_FOR_SIGNIFICANCE} items and cannot be called either way). "
+             f"{md(SIGNIFICANCE_RULE)}.", "", _counts("Family", summary.by_family), ""]
+    if summary.by_language:
+        lines += [_counts("Language", summary.by_language), ""]
+    direction = {True: "better", False: "WORSE", None: "changed (no better direction)"}
+    lines += ["Significant changes, worse first:", ""]
+    lines += [_table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value",
+                      "Difference", "95% CI", "Pairs", "Direction"],
+                     [_delta_cells(d) + [direction[d.improved]] for d in summary.ranked]), ""
+              ] if summary.ranked else ["None: no difference passes the significance rule.", ""]
+    if not summary.policy_applied:
+        lines += ["Policy verdicts that flipped: no policy applied.", ""]
+    elif summary.flips:
+        lines += ["Policy verdicts that flipped:", "",
+                  _table(["Run", "Rule", "Baseline verdict", "Run verdict"],
+                         [[md(f.run), md(f.rule), md(f.before), md(f.after)]
+                          for f in summary.flips]), ""]
+    else:
+        lines += ["Policy verdicts that flipped: none.", ""]
+    lines += [f"Energy of {md(c.run)} on the {c.suites} suites both runs measured: "
+              f"{quantity(c.wh_run)} Wh against {quantity(c.wh_baseline)} Wh (one measurement "
+              "each, no interval)." for c in summary.energy]
+    return lines + ([""] if summary.energy else [])
+
+
+def _comparison(comparison: Comparison) -> list[str]:
+    rows = [_delta_cells(d) + [_significance(d), md(d.method)] for d in comparison.deltas]
+    lines = [f"## Comparison against {md(comparison.baseline)}", ""]
+    if comparison.summary:
+        lines += _change_summary(comparison.summary)
+    return lines + [f"### All {len(rows)} comparisons", "",
+                    _table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value",
+                            "Difference", "95% CI", "Pairs", "Significant", "Method"], rows),
+                    ""]
+
+
+def _signoff(run: RunReport) -> list[str]:
+    if not run.signoffs:
+        return ["## Sign-off", "", "Not signed off. A reviewer records a decision with "
+                f"`fm-audit sign {md(run.run_id)} --reviewer NAME --role ROLE --decision "
+                "approve|reject|conditions [--conditions TEXT]`.", ""]
+    return ["## Sign-off", "",
+            _table(["Reviewer", "Role", "Date (UTC)", "Decision", "Conditions", "Checked now"],
+                   [[md(s.reviewer), md(s.role), md(s.date), md(s.decision), md(s.conditions),
+                     md(s.status)] for s in run.signoffs]), ""]
 
 
 def _run(run: RunReport, several: bool) -> list[str]:
     lines = [f"# Run {md(run.run_id)}: {md(run.model_uri)}", ""] if several else []
+    lines += _signoff(run)
     if run.gate:
         lines += _gate(run.gate)
     lines += ["## Scorecard", "", _metric_table(run.scorecard, with_group=False), ""]
@@ -134,15 +194,22 @@ def _run(run: RunReport, several: bool) -> list[str]:
                   _table(["Suite", "Wh", "Wh / 1,000 requests", "Method"],
                          [[md(r.suite), quantity(r.wh), quantity(r.wh_per_1000_requests),
                            md(r.method)]
-                          for r in energy.rows]), "", md(energy.note), ""]
+                          for r in energy.rows]), "",
+                  _table(["Component", "Wh", "Share", "How obtained"],
+                         [[md(c.component), quantity(c.wh),
+                           f"{100 * c.share:.0f}%" if c.share is not None else "n/a",
+                           md(c.method)] for c in energy.components]), "",
+                  f"Grid carbon intensity: {md(energy.grid)}. PUE: {md(energy.pue)}.", "",
+                  md(energy.note), ""]
     lines += ["## Model card", ""]
     for section in run.model_card:
         lines += [f"### {md(section.heading)}", ""]
         lines += [f"- **{md(k)}**: {md(v)}" for k, v in section.items] + [""]
     lines += ["## Governance crosswalk", "",
-              _table(["Finding", "Model Cards", "EU AI Act", "NIST AI RMF (Measure)"],
-                     [[md(c.finding) + ("" if c.present else " (absent)"), md(c.model_cards),
-                       md(c.eu_ai_act), md(c.nist_rmf)] for c in run.crosswalk]), ""]
+              _table(["Finding", "Evidence", "Model Cards", "EU AI Act", "NIST AI RMF (Measure)"],
+                     [[md(c.finding), md(c.status + (f": {c.why}" if c.why else "")),
+                       md(c.model_cards), md(c.eu_ai_act), md(c.nist_rmf)]
+                      for c in run.crosswalk]), ""]
     lines += ["## Reproducibility", "", f"Rerun with: {md(run.rerun_command)}", ""]
     lines += [f"- **{md(k)}**: {md(v)}" for k, v in run.reproducibility] + [""]
     return lines
@@ -154,9 +221,14 @@ def render_markdown(report: Report) -> str:
     lines = [f"# {md(report.title)}", ""]
     lines += [f"> **{md(run.evidence_warning)}**\n" for run in report.runs
               if run.evidence_warning]
+    lines += [f"> **Sign-off by {md(s.reviewer)} ({md(s.date)}) of run {md(run.run_id)}: "
+              f"{md(s.status)}**\n" for run in report.runs for s in run.signoffs if not s.valid]
     lines += [f"Generated {md(report.generated)} by fm-audit {md(report.tool_version)}. "
               + (f"Policy: {md(report.policy)}." if report.policy else "No policy applied."),
-              "", "## Executive summary", ""]
+              ""]
+    if report.comparison:  # a comparison opens with what changed
+        lines += _comparison(report.comparison)
+    lines += ["## Executive summary", ""]
     for run in report.runs:
         gate = ""
         if run.gate:
@@ -168,8 +240,6 @@ def render_markdown(report: Report) -> str:
                   for f in run.findings] + [""]
     lines += ["## How to read this report", ""] + [f"- {md(p)}" for p in report.how_to_read]
     lines.append("")
-    if report.comparison:
-        lines += _comparison(report.comparison)
     for run in report.runs:
         lines += _run(run, several)
     lines += ["## Limits of these measurements", ""] + [f"- {md(p)}" for p in report.limits]

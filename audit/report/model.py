@@ -15,6 +15,8 @@ from typing import Any
 from audit.policy import GateResult, Light
 from audit.report.compare import MetricDelta
 
+# Metric columns per per-language table: what fits an A4 landscape page at the print size.
+LANGUAGE_COLUMNS = 6
 AREA_TITLES = {"capability": "Capability", "bias": "Bias", "multilingual": "Multilingual",
                "misuse": "Misuse", "energy": "Energy"}
 
@@ -108,11 +110,37 @@ class LanguageRow:
 
 @dataclass
 class LanguageTable:
-    """Per language (ISO 639-3), every metric grouped by language, with tier where known."""
+    """Per language (ISO 639-3), every metric grouped by language, with tier where known.
+
+    `columns` are (suite, metric, label, unit); `families` names each column's family (area).
+    """
 
     columns: list[tuple[str, str, str, str]]
     rows: list[LanguageRow]
     reference: str | None = None
+    families: list[str] = field(default_factory=list)
+    title: str = ""
+
+    def parts(self, max_columns: int) -> list[LanguageTable]:
+        """The table cut into tables of one family each and at most `max_columns` metric
+        columns (so each fits a printed page), titled "<Family> (k of n)" where cut; a
+        language without any value in a part is left out of it. Every cell is in one part."""
+        families = self.families or [""] * len(self.columns)
+        parts = []
+        for family in dict.fromkeys(families):
+            indices = [i for i, f in enumerate(families) if f == family]
+            chunks = [indices[i:i + max_columns] for i in range(0, len(indices), max_columns)]
+            for number, chunk in enumerate(chunks, 1):
+                rows = [LanguageRow(row.language, row.name, row.tier,
+                                    [row.cells[i] for i in chunk]) for row in self.rows]
+                rows = [row for row in rows if any(cell is not None for cell in row.cells)]
+                title = AREA_TITLES.get(family, family.capitalize() or "Metrics")
+                if len(chunks) > 1:
+                    title += f" ({number} of {len(chunks)})"
+                parts.append(LanguageTable(columns=[self.columns[i] for i in chunk], rows=rows,
+                                           reference=self.reference,
+                                           families=[family] * len(chunk), title=title))
+        return parts
 
 
 @dataclass
@@ -129,11 +157,25 @@ class EnergyRow:
 
 
 @dataclass
+class EnergyComponent:
+    """One component's share of the run's energy and how it was obtained."""
+
+    component: str
+    wh: float
+    share: float | None
+    method: str
+
+
+@dataclass
 class EnergySection:
     rows: list[EnergyRow]
     total_wh: float
     total_gco2e: float
     note: str
+    components: list[EnergyComponent] = field(default_factory=list)
+    grid: str = ""
+    """Grid carbon intensity, its country and its source."""
+    pue: str = ""
 
 
 @dataclass
@@ -166,6 +208,22 @@ class CrosswalkRow:
     model_cards: str
     eu_ai_act: str
     nist_rmf: str
+    status: str = "evidenced"
+    """evidenced, partly or not evidenced; `why` says what is missing."""
+    why: str = ""
+
+
+@dataclass
+class SignOffEntry:
+    """A reviewer's recorded decision and whether what it covers is unchanged since."""
+
+    reviewer: str
+    role: str
+    date: str
+    decision: str
+    conditions: str
+    valid: bool
+    status: str
 
 
 @dataclass
@@ -190,6 +248,56 @@ class RunReport:
     evidence_warning: str = ""
     """Empty when the run folder matches its manifest; else what `check_evidence` found."""
     screening: str | None = None
+    signoffs: list[SignOffEntry] = field(default_factory=list)
+
+
+@dataclass
+class ChangeCount:
+    """How many compared values of one family (or one language) changed significantly."""
+
+    name: str
+    label: str
+    compared: int
+    better: int
+    worse: int
+    other: int
+    """Significant changes with no better direction (a metric judged against a target)."""
+
+
+@dataclass
+class VerdictFlip:
+    """A policy rule whose verdict differs between the baseline and another run."""
+
+    run: str
+    rule: str
+    before: str
+    after: str
+
+
+@dataclass
+class EnergyChange:
+    """Energy of the suites both runs measured: one measurement each, so no interval."""
+
+    run: str
+    suites: int
+    wh_baseline: float
+    wh_run: float
+
+
+@dataclass
+class ChangeSummary:
+    """What changed, ranked: the first thing a reader of a comparison sees."""
+
+    compared: int
+    significant: int
+    too_few_items: int
+    by_family: list[ChangeCount]
+    by_language: list[ChangeCount]
+    ranked: list[MetricDelta]
+    """Significant changes: worse first, then better, then the rest; strongest first."""
+    flips: list[VerdictFlip]
+    policy_applied: bool
+    energy: list[EnergyChange]
 
 
 @dataclass
@@ -200,6 +308,7 @@ class Comparison:
     others: list[str]
     deltas: list[MetricDelta]
     charts: list[Chart]
+    summary: ChangeSummary | None = None
 
 
 @dataclass

@@ -7,7 +7,7 @@ import streamlit as st
 
 from audit.families import FAMILIES
 from audit.report.frames import OVERALL, concat
-from dashboard.policy import lights_for, policy_choices, policy_verdicts
+from dashboard.policy import NO_POLICY, lights_for, policy_choices, policy_verdicts, styled
 from dashboard.ui import how_to_read, metrics_of, scorecard, select_runs
 
 runs = select_runs()
@@ -26,9 +26,11 @@ st.dataframe(pd.DataFrame([{
 
 st.header("Scorecard")
 frame = metrics_of(runs)
+choices = policy_choices()
 policy_choice = st.selectbox(
-    "Policy for the traffic lights", list(policy_choices()),
-    format_func=lambda key: policy_choices()[key],
+    "Policy for the traffic lights", list(choices),
+    index=list(choices).index(next(key for key in choices if key != NO_POLICY)),
+    format_func=choices.get,
     help="A policy file sets a threshold per metric (see `fm-audit gate`). Put your own "
          "policy YAML files in the reports directory to choose them here.")
 if frame.empty:
@@ -39,18 +41,20 @@ else:
     verdicts = policy_verdicts(runs, policy_choice)
     if verdicts is not None:
         table.insert(0, "policy", lights_for(frame[frame["group"] == OVERALL], verdicts))
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(styled(table, "policy") if verdicts is not None else table, hide_index=True,
+                 width="stretch")
     how_to_read("each row is one metric of one suite over all its items; the 95% confidence "
                 "interval is the range the true value probably lies in given how few items "
                 "were tested, and 'better' says which direction is good."
-                + (" The light is the policy's verdict on that metric: green passes, amber "
+                + (" The light is the policy's verdict on that metric: green ● passes, amber ▲ "
                    "passes only on the point estimate (its interval reaches the threshold) or "
-                   "is a warning, red fails; an empty cell means no rule covers the metric."
+                   "is a warning, red ■ fails, grey ○ could not be judged (too few items or not "
+                   "evaluated); an empty cell means no rule covers the metric."
                    if verdicts is not None else ""))
     if verdicts is not None:
         st.subheader("Policy verdicts")
-        st.dataframe(verdicts.drop(columns=["key", "colour"]), hide_index=True,
-                     width="stretch")
+        st.dataframe(styled(verdicts.drop(columns=["key", "colour"]), "light"),
+                     hide_index=True, width="stretch")
         how_to_read("one line per rule of the policy and run, with the evidence that decided "
                     "it; a rule whose metric the run lacks is 'not evaluated', never a pass.")
 missing = [f for f in FAMILIES if not any(r.suites(f) for r in runs)]

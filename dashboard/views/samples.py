@@ -10,6 +10,7 @@ from audit.report.frames import GROUP_PREFIX, SCORE_PREFIX, group_label
 from dashboard.ui import combined, plain, select_runs
 
 PAGE_SIZE = 20
+FILTERS_PER_ROW = 3
 
 runs = select_runs()
 st.title("Samples")
@@ -20,9 +21,8 @@ frame = combined(runs, "samples", "samples")
 score_labels = {name: meta.get("label") or name for r in runs
                 for suite in r.suites() for name, meta in r.metric_info(suite).items()}
 
-left, right = st.columns(2)
-query = left.text_input("Search prompts, outputs and ids", placeholder="e.g. capital")
-suites = right.multiselect("Suite", sorted(frame["suite"].unique()))
+query = st.text_input("Search prompts, outputs and ids", placeholder="e.g. capital")
+suites = st.multiselect("Suite", sorted(frame["suite"].unique()))
 if suites:
     frame = frame[frame["suite"].isin(suites)]
 if len(runs) > 1:
@@ -31,7 +31,10 @@ if len(runs) > 1:
         frame = frame[frame["run_id"].isin(chosen_runs)]
 group_columns = [c for c in frame.columns if c.startswith(GROUP_PREFIX)
                  and frame[c].notna().any()]
-for column, place in zip(group_columns, st.columns(max(1, len(group_columns))), strict=False):
+# At most FILTERS_PER_ROW filters side by side, so each stays wide enough to read its values.
+places = [place for start in range(0, len(group_columns), FILTERS_PER_ROW)
+          for place in st.columns(FILTERS_PER_ROW)]
+for column, place in zip(group_columns, places, strict=False):
     values = place.multiselect(plain(column.removeprefix(GROUP_PREFIX).capitalize()),
                                sorted(frame[column].dropna().unique()))
     if values:
