@@ -147,6 +147,11 @@ def overlap_check(train: Sequence[str], suites: dict[str, list[str]],
         for source, text, suite_norm, suite_grams in suite_items:
             if norm == suite_norm:
                 exact.append({"train": prompt, "suite": text, "source": source})
+            # Jaccard is at most the smaller set's size over the larger's: skip pairs that
+            # can reach neither the threshold nor the closest pair so far.
+            bound = min(len(grams), len(suite_grams)) / max(len(grams), len(suite_grams))
+            if bound < threshold and bound <= closest["similarity"]:
+                continue
             similarity = jaccard(grams, suite_grams)
             if similarity >= threshold:
                 near.append({"train": prompt, "suite": text, "source": source,
