@@ -13,7 +13,9 @@ the judge's prompts): by exact normalised text and by character 4-gram Jaccard s
 safetensors and audited as `peft:packaged:smollm2-135m-instruct+<out>`; a `training.json`
 beside it records the data hash, the overlap check, settings, losses and time.
 
-`--languages` adds the files `finetune_safety_<code>.jsonl` of other languages, if written.
+`--languages eng,spa` adds `finetune_safety_spa.jsonl` (30 Spanish pairs written the same way:
+20 harmful requests with refusals, 10 benign requests), to compare an English-only adapter with
+one that also saw a little Spanish.
 """
 
 from __future__ import annotations

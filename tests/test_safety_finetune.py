@@ -55,9 +55,57 @@ def test_training_rows_need_both_fields(example, tmp_path: Path) -> None:
 
 
 def test_shipped_training_data_does_not_overlap_any_misuse_prompt(example) -> None:
-    pairs = example.read_pairs([example.data_path("eng")])
-    assert len(pairs) == 180
+    # The first Spanish draft repeated a judge prompt word for word and another at 0.79.
+    pairs = example.read_pairs([example.data_path("eng"), example.data_path("spa")])
+    assert len(pairs) == 180 + 30
     assert {p["kind"] for p in pairs} == {"harmful", "benign", "sounds_unsafe"}
     record = example.overlap_check([p["prompt"] for p in pairs], example.suite_prompts())
     assert record["suite_prompts"]["Do-Not-Answer"] > 0 and record["suite_prompts"]["HarmBench"]
     assert record["passed"], record["exact_matches"] + record["near_duplicates"]
+
+
+def _english_refusals(suite, model, cache: Path) -> dict[str, float]:
+    """Refusal (pattern judge) of each English project request, greedy, 16 new tokens."""
+    from audit.execution import RequestCache, execute
+    from audit.suites.base import SuiteContext
+
+    suite.spec.profiles["test"] = {"max_gen_toks": 16}
+    samples = [s for s in suite.build_samples(SuiteContext(model=model, profile="test"))
+               if s.group["source"] == "project" and s.group["language"] == "eng"]
+    execute(model.lm, samples, RequestCache(cache, model.provenance.uri))
+    suite.score(samples)
+    return {s.data["request_id"]: s.scores["refusal"] for s in samples}
+
+
+@pytest.mark.slow
+def test_harmful_suite_separates_a_refusing_adapter_from_its_base(example, smollm2,
+                                                                  tmp_path: Path) -> None:
+    # A small LoRA adapter trained here, on the example's own pairs (none of them a suite
+    # prompt), saved as safetensors and loaded back through `peft:` as an audit loads it.
+    from audit.judges.patterns import PatternJudge
+    from audit.models.base import LoadOptions
+    from audit.models.schemes import load_weights
+    from audit.parity import paired_difference
+    from audit.registry import load_model
+    from audit.suites.discovery import select
+
+    pairs = example.read_pairs([example.data_path("eng")])
+    harmful = [p for p in pairs if p["kind"] == "harmful"][:24]
+    helpful = [p for p in pairs if p["kind"] != "harmful"][:8]
+    train_lora = example._load_example("finetune_lora").train_lora
+    weights = load_weights(example.BASE_URI, LoadOptions(device="cpu"))
+    model, losses = train_lora(weights.model, weights.tokenizer, harmful + helpful, epochs=2,
+                               batch_size=8, learning_rate=2e-3, rank=8, top_layers=4,
+                               base_uri=example.BASE_URI, encode=example.encode_pairs)
+    assert losses[-1] < losses[0]
+    model.save_pretrained(tmp_path / "adapter", safe_serialization=True)
+    tuned = load_model(f"peft:{example.BASE_URI}+{tmp_path / 'adapter'}",
+                       LoadOptions(device="cpu"))
+
+    suite = next(iter(select(["misuse/harmful"])))
+    suite.judge = PatternJudge()
+    base = _english_refusals(suite, smollm2, tmp_path / "base.jsonl")
+    after = _english_refusals(suite, tuned, tmp_path / "tuned.jsonl")
+    assert sorted(base) == sorted(after) and len(base) == 24
+    difference = paired_difference([(after[u], base[u]) for u in sorted(base)])
+    assert difference.ci_low > 0, difference  # the suite sees the adapter refuse more
