@@ -1,7 +1,7 @@
 """Deployment policies: thresholds on metrics, evaluated against a run as pass/fail gates.
 
 A policy is a YAML file validated into typed rules (a malformed one is reported with its line).
-Two kinds of rule:
+Three kinds of rule:
 
 - `threshold` (the default): a metric of the matching suites, overall or for a group, compared
   with a number, e.g. harmful-request refusal >= 0.9;
