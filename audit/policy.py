@@ -1,12 +1,15 @@
 """Deployment policies: thresholds on metrics, evaluated against a run as pass/fail gates.
 
 A policy is a YAML file validated into typed rules (a malformed one is reported with its line).
-Two kinds of rule:
+Three kinds of rule:
 
 - `threshold` (the default): a metric of the matching suites, overall or for a group, compared
   with a number, e.g. harmful-request refusal >= 0.9;
 - `language_gap`: no language may fall more than `max_gap` (in the metric's unit; 0.10 is ten
   percentage points for a proportion) behind the reference language on a metric.
+- `language_parity`: the same promise judged on paired data: each language's
+  `<metric>_gap_to_<reference>` (the same items asked in both languages, with a paired 95%
+  interval; `audit.misuse.parity`) must be at least `-max_gap`.
 
 `evidence: point` judges the point estimate; `evidence: interval` asks the whole 95% CI to
 satisfy the rule (stricter, for decisions that must hold despite sampling noise). Every value a
@@ -96,7 +99,7 @@ class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1)
-    kind: Literal["threshold", "language_gap"] = "threshold"
+    kind: Literal["threshold", "language_gap", "language_parity"] = "threshold"
     description: str = ""
     suite: str = Field(default="*", description="suite name or glob, e.g. misuse/*")
     family: Family | None = None
@@ -116,11 +119,11 @@ class Rule(BaseModel):
     def _fields_of_kind(self) -> Rule:
         if self.kind == "threshold" and (self.op is None or self.threshold is None):
             raise ValueError("a threshold rule needs `op` and `threshold`")
-        if self.kind == "language_gap":
+        if self.kind in ("language_gap", "language_parity"):
             if self.max_gap is None:
-                raise ValueError("a language_gap rule needs `max_gap`")
+                raise ValueError(f"a {self.kind} rule needs `max_gap`")
             if self.op is not None or self.threshold is not None or self.group:
-                raise ValueError("a language_gap rule takes `max_gap`, not `op`, `threshold` "
+                raise ValueError(f"a {self.kind} rule takes `max_gap`, not `op`, `threshold` "
                                  "or `group`")
         return self
 
@@ -322,6 +325,15 @@ def evaluate_gap(rule: Rule, results: dict[str, Any]) -> list[RuleVerdict]:
     return verdicts
 
 
+def evaluate_parity(rule: Rule, results: dict[str, Any]) -> list[RuleVerdict]:
+    """One verdict per language: its paired gap to the reference, `<metric>_gap_to_<reference>`,
+    must be at least `-max_gap` (judged as a threshold, with its evidence rules)."""
+    as_threshold = rule.model_copy(update={
+        "kind": "threshold", "metric": f"{rule.metric}_gap_to_{rule.reference}", "op": ">=",
+        "threshold": -(rule.max_gap or 0.0), "group": {rule.key: "*"}})
+    return evaluate_threshold(as_threshold, results)
+
+
 def evaluate_policy(policy: Policy, results: dict[str, Any], path: Path | str = ""
                     ) -> GateResult:
     """Every rule of `policy` against a run's results.json content."""
@@ -329,6 +341,8 @@ def evaluate_policy(policy: Policy, results: dict[str, Any], path: Path | str = 
     for rule in policy.rules:
         if rule.kind == "language_gap":
             verdicts.extend(evaluate_gap(rule, results))
+        elif rule.kind == "language_parity":
+            verdicts.extend(evaluate_parity(rule, results))
         else:
             verdicts.extend(evaluate_threshold(rule, results))
     return GateResult(policy=policy.name, policy_path=str(path), verdicts=verdicts,

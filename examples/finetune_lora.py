@@ -24,7 +24,7 @@ import math
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,12 +76,14 @@ def _encode(tokenizer: Any, texts: Sequence[str]) -> dict[str, torch.Tensor]:
     return {"input_ids": input_ids, "attention_mask": mask, "labels": labels}
 
 
-def train_lora(model: Any, tokenizer: Any, texts: Sequence[str], *, epochs: int = 3,
+def train_lora(model: Any, tokenizer: Any, texts: Sequence[Any], *, epochs: int = 3,
                batch_size: int = 8, learning_rate: float = 1e-3, rank: int = 16,
-               top_layers: int = 8, seed: int = 1234, base_uri: str = BASE_URI
+               top_layers: int = 8, seed: int = 1234, base_uri: str = BASE_URI,
+               encode: Callable[[Any, Sequence[Any]], dict[str, torch.Tensor]] = _encode
                ) -> tuple[Any, list[float]]:
     """Train a LoRA adapter on `texts` (next-token loss); return the PEFT model and the mean
-    loss of each epoch. The adapter config records `base_uri` as its base.
+    loss of each epoch. The adapter config records `base_uri` as its base. `encode` turns a
+    batch of training items into model inputs with labels (plain texts by default).
 
     Only the top `top_layers` transformer layers get adapters: back-propagation then stops
     there, which makes a step on CPU about twice as cheap as adapting every layer.
@@ -106,7 +108,7 @@ def train_lora(model: Any, tokenizer: Any, texts: Sequence[str], *, epochs: int 
         total = 0.0
         batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
         for batch in batches:
-            loss = peft_model(**_encode(tokenizer, batch)).loss
+            loss = peft_model(**encode(tokenizer, batch)).loss
             loss.backward()
             optimizer.step()
             optimizer.zero_grad()
