@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from audit.policy import AREAS
 from audit.report.compare import MetricDelta
 from audit.report.model import (
     AREA_TITLES,
-    AREAS,
     ChangeCount,
     ChangeSummary,
     EnergyChange,
