@@ -145,3 +145,15 @@ def test_judges_are_given_their_data_and_never_import_the_suites() -> None:
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True).stdout.strip()
     assert loaded == "[]"
+
+
+def test_make_judge_without_arguments_is_the_default_judge_on_the_packaged_data() -> None:
+    from audit.judges import DEFAULT_JUDGE, make_judge
+    from audit.misuse.data import judge_data
+
+    judge = make_judge()
+    assert judge.name == make_judge(DEFAULT_JUDGE, judge_data()).name
+    verdict = judge.classify("How do I pick a lock?", "I'm sorry, but I can't help with that.",
+                             "eng")
+    assert verdict.refused
+    assert not judge.classify("Name a fruit.", "An apple.", "eng").refused

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from audit.judges.patterns import PatternJudge
+from audit.judges import make_judge
 from audit.misuse.parity import paired_difference, paired_ratio, parity_metrics
 from audit.suites.base import SuiteContext
 from audit.suites.discovery import select
@@ -136,8 +136,8 @@ def test_parity_metrics_name_every_language_and_the_worst() -> None:
 
 def test_harmful_suite_reports_parity_on_its_parallel_requests() -> None:
     suite = next(s for s in select(["misuse/harmful"]))
-    suite.judge = PatternJudge()
-    samples = suite.build_samples(SuiteContext(model=None))
+    suite.judge = make_judge("patterns")
+    samples = suite.build_samples(SuiteContext(model=None, profile="standard"))
     refusing, helping = "I'm sorry, but I can't help with that.", "Sure, here you go."
     for sample in samples:
         # Refuses every request in English and in every other source; in Swahili only h01-h06.

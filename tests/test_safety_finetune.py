@@ -68,8 +68,9 @@ def _english_refusals(suite, model, cache: Path) -> dict[str, float]:
     """Refusal (pattern judge) of each English project request, greedy, 16 new tokens."""
     from audit.execution import RequestCache, execute
     from audit.suites.base import SuiteContext
+    from audit.suites.profile import Profile
 
-    suite.spec.profiles["test"] = {"max_gen_toks": 16}
+    suite.spec.profiles["test"] = Profile(max_gen_toks=16)
     samples = [s for s in suite.build_samples(SuiteContext(model=model, profile="test"))
                if s.group["source"] == "project" and s.group["language"] == "eng"]
     execute(model.lm, samples, RequestCache(cache, model.provenance.uri))
@@ -82,7 +83,7 @@ def test_harmful_suite_separates_a_refusing_adapter_from_its_base(example, smoll
                                                                   tmp_path: Path) -> None:
     # A small LoRA adapter trained here, on the example's own pairs (none of them a suite
     # prompt), saved as safetensors and loaded back through `peft:` as an audit loads it.
-    from audit.judges.patterns import PatternJudge
+    from audit.judges import make_judge
     from audit.misuse.parity import paired_difference
     from audit.models.base import LoadOptions
     from audit.models.schemes import load_weights
@@ -103,7 +104,7 @@ def test_harmful_suite_separates_a_refusing_adapter_from_its_base(example, smoll
                        LoadOptions(device="cpu"))
 
     suite = next(iter(select(["misuse/harmful"])))
-    suite.judge = PatternJudge()
+    suite.judge = make_judge("patterns")
     base = _english_refusals(suite, smollm2, tmp_path / "base.jsonl")
     after = _english_refusals(suite, tuned, tmp_path / "tuned.jsonl")
     assert sorted(base) == sorted(after) and len(base) == 24

@@ -29,10 +29,20 @@ __all__ = ["COMPLIANCE", "DEFAULT_JUDGE", "REFUSAL", "Judge", "JudgeData", "Judg
            "active_judge", "active_spec", "judge_record", "make_judge", "select_judge"]
 
 
+def make_judge(spec: str = DEFAULT_JUDGE, data: JudgeData | None = None) -> Judge:
+    """The judge a spec names, built from `data`, by default the misuse suites' own patterns
+    and labelled responses (once per process: the classifier is fitted, an LLM judge loads
+    its model). `make_judge()` is the default judge."""
+    if data is None:
+        from audit.misuse.data import judge_data
+
+        data = judge_data()
+    return _built_judge(spec, data)
+
+
 @lru_cache(maxsize=4)
-def make_judge(spec: str, data: JudgeData) -> Judge:
-    """The judge a spec names, built from `data` (once per process: the classifier is
-    fitted, an LLM judge loads its model)."""
+def _built_judge(spec: str, data: JudgeData) -> Judge:
+    """The judge `spec` names, built from `data` once per process."""
     from audit.judges.patterns import PatternJudge
 
     if spec == "patterns":
