@@ -10,6 +10,7 @@ from audit.stats import (
     BOUNDED_MEAN,
     CLOPPER_PEARSON,
     NONE_CONSTANT_RESAMPLES,
+    NONE_EMPTY,
     NONE_NO_SPREAD,
     NONE_TOO_FEW,
     STUDENT_T,
@@ -146,3 +147,23 @@ def test_bootstrap_withholds_a_zero_width_interval() -> None:
     assert bootstrap_interval(draws, 0.025) is None
     assert bootstrap_interval(np.array([0.0, 1.0, np.nan]), 0.025) == (0.025, 0.975)
     assert bootstrap_interval(np.array([1.0, np.nan]), 0.025) is None
+
+
+def test_every_field_of_the_no_interval_cases() -> None:
+    empty = estimate_statistic(np.mean, np.array([]))
+    assert (empty.n, empty.stderr, empty.ci_low, empty.ci_high, empty.ci_method) == (
+        0, None, None, None, NONE_EMPTY) and empty.value != empty.value
+    assert estimate_mean([]).ci_method == NONE_EMPTY
+    few = estimate_statistic(np.mean, np.arange(4, dtype=float))
+    assert (few.value, few.n, few.ci_method) == (1.5, 4, NONE_TOO_FEW)
+    constant = estimate_statistic(np.mean, np.ones(12))
+    assert (constant.value, constant.n) == (1.0, 12)
+    flat = estimate_mean([2.5, 2.5])
+    assert (flat.stderr, flat.ci_low, flat.ci_method) == (0.0, None, NONE_NO_SPREAD)
+
+
+def test_bounded_mean_covers_exactly_the_unit_interval() -> None:
+    # A per-item probability reaching 1 is still bounded; values above 1 are not.
+    assert estimate_mean([0.5, 1.0], unit_interval=True).ci_method == BOUNDED_MEAN
+    assert estimate_mean([0.5, 1.5], unit_interval=True).ci_method == STUDENT_T
+    assert estimate_mean([-0.5, 0.5], unit_interval=True).ci_method == STUDENT_T
