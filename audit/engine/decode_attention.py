@@ -63,12 +63,11 @@ def decode_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor
     top = scored[0][0].amax(dim=-1)
     for scores, _ in scored[1:]:
         top = torch.maximum(top, scores.amax(dim=-1))
-    total = output = None
+    total = torch.zeros_like(top)
+    output = query.new_zeros(batch * groups, heads // groups, dim)
     for scores, values in scored:
         weights = torch.exp(scores - top[..., None])
-        mass = weights.sum(dim=-1)
-        part = torch.bmm(weights.view(batch * groups, heads // groups, KEY_TILE), values)
-        total = mass if total is None else total + mass
-        output = part if output is None else output + part
-    assert output is not None and total is not None
+        total = total + weights.sum(dim=-1)
+        output = output + torch.bmm(weights.view(batch * groups, heads // groups, KEY_TILE),
+                                    values)
     return (output.view(batch, heads, dim) / total[..., None]).unsqueeze(1)

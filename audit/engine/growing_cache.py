@@ -44,17 +44,16 @@ class GrowingLayer(DynamicLayer):
             self.lazy_initialization(key_states, value_states)
         used = self.get_seq_length()
         length = used + key_states.shape[2]
-        current = self.key_room is not None and self.keys._base is self.key_room
-        if not current or length > self.key_room.shape[2]:  # type: ignore[union-attr]
+        key_room, value_room = self.key_room, self.value_room
+        if (key_room is None or value_room is None or self.keys._base is not key_room
+                or length > key_room.shape[2]):
             filled = used > 0
-            self.key_room = _with_room(self.keys if filled else key_states[:, :, :0], length)
-            self.value_room = _with_room(self.values if filled else value_states[:, :, :0],
-                                         length)
-        assert self.value_room is not None
-        self.key_room[:, :, used:length] = key_states
-        self.value_room[:, :, used:length] = value_states
-        self.keys = self.key_room[:, :, :length]
-        self.values = self.value_room[:, :, :length]
+            key_room = _with_room(self.keys if filled else key_states[:, :, :0], length)
+            value_room = _with_room(self.values if filled else value_states[:, :, :0], length)
+            self.key_room, self.value_room = key_room, value_room
+        key_room[:, :, used:length] = key_states
+        value_room[:, :, used:length] = value_states
+        self.keys, self.values = key_room[:, :, :length], value_room[:, :, :length]
         return self.keys, self.values
 
 
