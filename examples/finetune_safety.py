@@ -32,7 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from audit.data.misuse import (
+
+from audit.errors import DatasetError
+from audit.integrity import sha256_file
+from audit.misuse.data import (
     JAILBREAK_TEMPLATES,
     do_not_answer,
     harmbench,
@@ -41,9 +44,6 @@ from audit.data.misuse import (
     project_harmful,
     read_jsonl,
 )
-
-from audit.errors import DatasetError
-from audit.integrity import sha256_file
 from audit.models.base import LoadOptions
 from audit.models.schemes import load_weights
 
