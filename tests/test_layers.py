@@ -22,7 +22,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("audit", "audit.errors", "audit.paths", "audit.integrity",
                     "audit.yamlfile", "audit.stats", "audit.metrics", "audit.evidence",
                     "audit.redaction", "audit.environment", "audit.energy", "audit.fetch",
-                    "audit.runlock", "audit.policies", "audit.text", "audit.units")),
+                    "audit.runlock", "audit.policies", "audit.text", "audit.formatting",
+                    "audit.families", "audit.progress", "audit.quiet")),
     # What a run is asked to do, and the option and result types every model plugin shares.
     ("config", ("audit.config", "audit.models.base")),
     ("registry", ("audit.registry",)),
