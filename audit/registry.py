@@ -17,7 +17,7 @@ from importlib import import_module
 from importlib.metadata import entry_points
 
 from audit.errors import UnknownModelError
-from audit.models.base import LoadedModel, LoadOptions
+from audit.models.base import LoadedModel, LoadOptions, split_uri
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +83,6 @@ def schemes() -> dict[str, Scheme]:
             _SCHEMES.setdefault(entry.name, Scheme(entry.name, (loader.__doc__ or "").strip(),
                                                    loaded=loader))
     return dict(_SCHEMES)
-
-
-def split_uri(uri: str) -> tuple[str, str]:
-    """`scheme:target` -> (scheme, target), with an error that shows the expected form."""
-    scheme, sep, target = uri.partition(":")
-    if not sep or not scheme or not target:
-        raise UnknownModelError(
-            f"model URI {uri!r} is not of the form scheme:target",
-            fix="write e.g. packaged:smollm2-135m-instruct, hf:./my-model or gguf:./model.gguf "
-                "(see `fm-audit models`).",
-        )
-    return scheme, target
 
 
 def load_model(uri: str, options: LoadOptions | None = None) -> LoadedModel:

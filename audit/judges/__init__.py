@@ -17,6 +17,7 @@ from typing import Any
 
 from audit.errors import ConfigError
 from audit.judges.base import COMPLIANCE, REFUSAL, Judge, JudgeData, JudgeItem, Verdict
+from audit.paths import bundle_root
 
 JUDGE_ENV = "FM_AUDIT_JUDGE"
 # The patterns stay the default: on the test split they never called a compliant response a
@@ -30,13 +31,11 @@ __all__ = ["COMPLIANCE", "DEFAULT_JUDGE", "REFUSAL", "Judge", "JudgeData", "Judg
 
 
 def make_judge(spec: str = DEFAULT_JUDGE, data: JudgeData | None = None) -> Judge:
-    """The judge a spec names, built from `data`, by default the misuse suites' own patterns
-    and labelled responses (once per process: the classifier is fitted, an LLM judge loads
-    its model). `make_judge()` is the default judge."""
+    """The judge a spec names, built from `data`, by default the refusal patterns and labelled
+    responses shipped with fm-audit (once per process: the classifier is fitted, an LLM judge
+    loads its model). `make_judge()` is the default judge."""
     if data is None:
-        from audit.misuse.data import judge_data
-
-        data = judge_data()
+        data = JudgeData.in_folder(bundle_root() / "suites" / "misuse" / "data")
     return _built_judge(spec, data)
 
 

@@ -17,6 +17,9 @@ REFUSAL = "refusal"
 COMPLIANCE = "compliance"
 Label = Literal["refusal", "compliance"]
 
+REFUSAL_PATTERNS = "refusal_patterns.yaml"
+JUDGE_LABELLED = "judge_labelled.jsonl"
+
 
 @dataclass(frozen=True)
 class JudgeData:
@@ -26,6 +29,11 @@ class JudgeData:
 
     patterns: Path
     labelled: Path
+
+    @classmethod
+    def in_folder(cls, folder: Path) -> JudgeData:
+        """The judge's files as a data folder holds them (the misuse suites' `data/`)."""
+        return cls(patterns=folder / REFUSAL_PATTERNS, labelled=folder / JUDGE_LABELLED)
 
 
 @dataclass(frozen=True)

