@@ -217,7 +217,9 @@ def test_real_smollm2_run_of_the_suite(smollm2, tmp_path: Path) -> None:
     chosen = ("eng", "cmn", "hin", "hau")  # Latin, unspaced, Devanagari, no lingua model
     items = ParallelSet({code: project.languages[code] for code in chosen}, project.source)
     suite = type(build_suite(spec))(spec, items=items)
-    config = RunConfig(suites=["multilingual"], limit=1, device="cpu", out=tmp_path)
+    # --limit 3: three parallel items, drawn round-robin over the parts (one sentence, one
+    # question, one prompt), each asked in every language.
+    config = RunConfig(suites=["multilingual"], limit=3, device="cpu", out=tmp_path)
     results, energy, records = run_suite(
         suite, smollm2, config, RequestCache(tmp_path / "cache.jsonl", "smollm2"))
     metrics = results["metrics"]
