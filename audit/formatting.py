@@ -9,8 +9,9 @@ from __future__ import annotations
 
 def format_value(value: float | None, unit: str) -> str:
     """A value in its unit: proportions as percentages, differences of proportions in
-    percentage points, anything else with three significant figures."""
-    if value is None:
+    percentage points, anything else with three significant figures; a missing value (None,
+    or NaN as pandas frames hold it) is 'n/a'."""
+    if value is None or value != value:
         return "n/a"
     if unit == "proportion":
         return f"{100 * value:.1f}%"
@@ -21,7 +22,7 @@ def format_value(value: float | None, unit: str) -> str:
 
 def interval_text(low: float | None, high: float | None, unit: str) -> str:
     """A 95% interval as 'low to high' in the metric's unit, or 'n/a'."""
-    if low is None or high is None:
+    if low is None or high is None or low != low or high != high:
         return "n/a"
     return f"{format_value(low, unit)} to {format_value(high, unit)}"
 

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from audit.errors import AuditError
+from audit.formatting import format_value, interval_text
 from audit.report.frames import OVERALL, RunData, concat, find_runs, load_run, run_fingerprint
 from audit.report.summary import screening_banner
 
@@ -133,15 +134,6 @@ def combined(runs: list[RunData], frame: str, what: str) -> pd.DataFrame:
     return combined_frame.assign(run=combined_frame["run_id"].map(labels))
 
 
-def format_value(value: float | None, unit: str) -> str:
-    """A metric value for people: proportions as percentages, others to 3 significant digits."""
-    if value is None or pd.isna(value):
-        return "n/a"
-    if unit == "proportion":
-        return f"{100 * value:.1f}%"
-    return f"{value:.3g}"
-
-
 def direction_text(better: str, target: float | None) -> str:
     """'higher is better', 'lower is better' or 'closest to 0.5 is best'."""
     if better == "target" and target is not None:
@@ -149,18 +141,11 @@ def direction_text(better: str, target: float | None) -> str:
     return f"{better} is better" if better in ("higher", "lower") else ""
 
 
-def ci_text(low: float | None, high: float | None, unit: str) -> str:
-    """A 95% CI for people: '43.3% to 81.9%', or 'n/a' when there is none."""
-    if low is None or pd.isna(low):
-        return "n/a"
-    return f"{format_value(low, unit)} to {format_value(high, unit)}"
-
-
 def with_display(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with `shown` (formatted value) and `ci` (formatted 95% CI) text columns."""
     return frame.assign(
         shown=frame.apply(lambda r: format_value(r["value"], r["unit"]), axis=1).astype(str),
-        ci=frame.apply(lambda r: ci_text(r["ci_low"], r["ci_high"], r["unit"]),
+        ci=frame.apply(lambda r: interval_text(r["ci_low"], r["ci_high"], r["unit"]),
                        axis=1).astype(str)) if not frame.empty else frame.assign(shown="", ci="")
 
 

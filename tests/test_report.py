@@ -163,3 +163,11 @@ def test_summary_model_line_leaves_out_what_is_unknown() -> None:
               "device": "remote server"}
     assert model_line(served) == "openai:http://127.0.0.1:8000/v1#m (remote server)"
     assert model_line({"uri": "x"}) == "x"
+
+
+def test_missing_values_read_n_a_whether_none_or_nan() -> None:
+    # Frames hold a missing value as NaN; it must never print as "nan%".
+    from audit.formatting import format_value, interval_text
+    assert format_value(float("nan"), "proportion") == "n/a" == format_value(None, "")
+    assert interval_text(float("nan"), float("nan"), "proportion") == "n/a"
+    assert interval_text(0.25, 0.5, "proportion") == "25.0% to 50.0%"
