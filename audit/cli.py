@@ -67,7 +67,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "model": args.model, "suites": _split_suites(args.suites), "limit": args.limit,
         "profile": args.profile, "device": args.device, "dtype": args.dtype,
         "batch_size": args.batch_size, "out": args.out, "run_id": args.run_id,
-        "country_iso_code": args.country, "seed": args.seed,
+        "country_iso_code": args.country, "pue": args.pue, "seed": args.seed,
         "chat_template": args.chat_template, "num_fewshot": args.num_fewshot,
         "trust_remote_code": args.trust_remote_code or None,
         "allow_pickle": args.allow_pickle or None,
@@ -311,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="YAML run config; flags override it")
     run.add_argument("--resume", metavar="RUN", help="continue an interrupted run")
     run.add_argument("--country", help="ISO 3166 alpha-3 code for carbon intensity (e.g. FRA)")
+    run.add_argument("--pue", type=float,
+                     help="power usage effectiveness of the building (default 1.0: the "
+                          "computer's own energy only); the report shows IT and facility energy")
     run.add_argument("--seed", type=int)
     run.add_argument("--chat-template", choices=["auto", "on", "off"])
     run.add_argument("--num-fewshot", type=int)

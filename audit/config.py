@@ -30,6 +30,9 @@ class RunConfig(BaseModel):
     out: Path = Path("reports")
     run_id: str | None = None
     country_iso_code: str = Field(default="USA", min_length=3, max_length=3)
+    pue: float = Field(default=1.0, ge=1.0, le=4.0,
+                       description="power usage effectiveness of the facility (facility energy "
+                                   "/ IT energy); 1.0 counts the computer's energy only")
     seed: int = Field(default=1234, ge=0, le=2**32 - 1,
                       description="NumPy accepts seeds in [0, 2**32 - 1]")
     chat_template: Literal["auto", "on", "off"] = "auto"

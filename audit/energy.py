@@ -5,6 +5,10 @@ is *measured* only when Intel RAPL counters are readable, GPU energy only when N
 energy counter; RAM energy is always a model (a fixed power per GB). Published comparisons of
 CodeCarbon with wall-socket meters found errors of up to about 40%: the note below travels with
 every figure.
+
+Each estimated component also gets a range (`component_ranges`) spanning the power models
+CodeCarbon itself ships, so that a reader sees how much of a figure is an assumption; and the
+facility energy is the IT energy times a declared PUE (`facility`), shown beside it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,17 @@ ACCURACY_NOTE = (
     "40%, so read these figures as orders of magnitude, and compare runs only on the same "
     "machine with the same method."
 )
+
+
+DEFAULT_PUE = 1.0
+PUE_REASON = (
+    "PUE 1.0 (the default) counts the computer's own energy only: this audit cannot know the "
+    "overhead (cooling, power conversion) of the building it runs in; declare it with --pue "
+    "(or `pue:` in the run config) to show the facility energy")
+RAM_WATTS_PER_8_GB = 3.0
+"""CodeCarbon's RAM model before version 3: 3 W for every 8 GB (its ram.py docstring)."""
+CPU_IDLE_SHARE = 0.1
+"""The floor of CodeCarbon's CPU load models: an idle CPU draws 10% of its TDP."""
 
 
 def check_country(code: str) -> str:
@@ -74,6 +89,74 @@ def measurement_methods() -> dict[str, str]:
     return {"cpu": "measured" if rapl_readable() else "estimated", "gpu": gpu, "ram": "estimated"}
 
 
+def _ram_range(kwh: float, hardware: dict[str, Any]) -> dict[str, Any] | None:
+    """RAM: CodeCarbon 3's power per estimated DIMM against its earlier 3 W per 8 GB."""
+    power, total_gb = hardware.get("ram_power_w"), hardware.get("ram_total_gb")
+    if not power or not total_gb:
+        return None
+    older = RAM_WATTS_PER_8_GB * float(total_gb) / 8.0
+    low, high = sorted((kwh, kwh * older / float(power)))
+    return {"low_kwh": low, "high_kwh": high,
+            "basis": f"RAM power is a model, not a meter: CodeCarbon 3 assumed {power:.1f} W "
+                     f"for {float(total_gb):.1f} GB (a fixed power per estimated memory "
+                     f"module); its earlier rule of 3 W per 8 GB gives {older:.1f} W. The range "
+                     "spans the two; it does not cover a model that is wrong in both."}
+
+
+def _cpu_range(duration_s: float, hardware: dict[str, Any]) -> dict[str, Any] | None:
+    """CPU without a meter: every load between idle (10% of TDP) and full TDP."""
+    tdp = hardware.get("cpu_tdp_w")
+    if not tdp:
+        return None
+    hours = duration_s / 3600.0
+    return {"low_kwh": CPU_IDLE_SHARE * tdp * hours / 1000.0, "high_kwh": tdp * hours / 1000.0,
+            "basis": f"CPU power is a model, not a meter: CodeCarbon scales a TDP of {tdp:g} W "
+                     "(from its CPU table, or 4 W per thread when the model is not in it) by "
+                     "the measured load. The range is that model's whole span, from idle (10% "
+                     "of TDP) to full TDP for the suite's duration; it does not cover an error "
+                     "in the TDP itself."}
+
+
+def component_ranges(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per component of one energy.json suite entry: low and high kWh and where the range
+    comes from. Measured and absent components have no spread (low = high = the figure);
+    an estimated one whose model inputs were not recorded gets `None` bounds, said out loud."""
+    hardware = entry.get("hardware") or {}
+    methods = entry.get("method") or {}
+    ranges: dict[str, dict[str, Any]] = {}
+    for component in ("cpu", "gpu", "ram"):
+        kwh = float(entry.get(f"{component}_kwh") or 0.0)
+        method = str(methods.get(component, "absent"))
+        if method != "estimated":
+            ranges[component] = {"low_kwh": kwh, "high_kwh": kwh,
+                                 "basis": f"{method}: no model spread (the overall note on "
+                                          "CodeCarbon's accuracy still applies)"}
+            continue
+        spread = (_ram_range(kwh, hardware) if component == "ram"
+                  else _cpu_range(float(entry.get("duration_s") or 0.0), hardware)
+                  if component == "cpu" else None)
+        ranges[component] = spread or {
+            "low_kwh": None, "high_kwh": None,
+            "basis": "estimated, and the model's inputs were not recorded, so no range"}
+    return ranges
+
+
+def facility(it_kwh: float, pue: float) -> float:
+    """Facility energy: the IT energy CodeCarbon reports times the power usage effectiveness
+    (facility energy / IT energy) declared for the building."""
+    return it_kwh * pue
+
+
+def _cpu_model_inputs(tracker: Any) -> dict[str, Any]:
+    """The TDP and power model of CodeCarbon's CPU tracker. CodeCarbon keeps them in private
+    attributes only, so a version without them yields nothing (and no CPU range)."""
+    for hardware in getattr(tracker, "_hardware", []):
+        if type(hardware).__name__ == "CPU":
+            return {"cpu_tdp_w": getattr(hardware, "_tdp", None),
+                    "cpu_power_model": getattr(hardware, "_mode", None)}
+    return {}
+
+
 @dataclass
 class EnergyMeter:
     """The result of tracking one block of work."""
@@ -83,6 +166,7 @@ class EnergyMeter:
     started: float = field(default_factory=time.perf_counter)
     duration_s: float = 0.0
     methods: dict[str, str] = field(default_factory=dict)
+    cpu_inputs: dict[str, Any] = field(default_factory=dict)
 
     def record(self, n_requests: int, n_tokens: int | None, n_correct: float | None
                ) -> dict[str, Any]:
@@ -95,7 +179,7 @@ class EnergyMeter:
         def per(count: float | None, scale: float = 1.0) -> float | None:
             return wh / count * scale if count else None
 
-        return {
+        entry = {
             "energy_kwh": energy_kwh,
             "cpu_kwh": float(getattr(d, "cpu_energy", 0.0) or 0.0),
             "gpu_kwh": float(getattr(d, "gpu_energy", 0.0) or 0.0),
@@ -112,6 +196,7 @@ class EnergyMeter:
                 "ram_total_gb": getattr(d, "ram_total_size", None),
                 "cpu_power_w": getattr(d, "cpu_power", None),
                 "ram_power_w": getattr(d, "ram_power", None),
+                **self.cpu_inputs,
             },
             "country_iso_code": self.country_iso_code,
             "n_requests": n_requests,
@@ -121,6 +206,8 @@ class EnergyMeter:
             "wh_per_1000_tokens": per(n_tokens, 1000.0),
             "wh_per_correct_answer": per(n_correct),
         }
+        entry["uncertainty"] = component_ranges(entry)
+        return entry
 
 
 @contextmanager
@@ -132,7 +219,7 @@ def track_energy(label: str, country_iso_code: str) -> Iterator[EnergyMeter]:
     logging.getLogger("codecarbon").setLevel(logging.ERROR)
     tracker = OfflineEmissionsTracker(country_iso_code=country_iso_code, project_name=label,
                                       output_methods=[], log_level="error",
-                                      measure_power_secs=5)
+                                      measure_power_secs=5, pue=1.0)
     tracker.start()
     try:
         yield meter
@@ -140,3 +227,4 @@ def track_energy(label: str, country_iso_code: str) -> Iterator[EnergyMeter]:
         tracker.stop()
         meter.duration_s = time.perf_counter() - meter.started
         meter.data = tracker.final_emissions_data
+        meter.cpu_inputs = _cpu_model_inputs(tracker)

@@ -119,4 +119,4 @@ def test_energy_shows_the_component_split_and_the_grid_intensity(tmp_path: Path)
                      ("RAM", 0.1, round(1 / 3, 6), "estimated")]
     assert section.grid.startswith("400 g CO2e per kWh (USA)")
     page = render_html(build_report([folder]))
-    assert "Per component" in page and "67%" in page and "PUE: not recorded" in page
+    assert "Per component" in page and "67%" in page and "PUE 1: not recorded in run.json" in page

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from audit import __version__
+from audit.energy import DEFAULT_PUE, PUE_REASON, component_ranges
 from audit.formatting import format_value, group_label, interval_text
 from audit.policy import AREAS, GateResult, Light, Policy, evaluate_policy
 from audit.redaction import hidden_in_reports, redaction_note
@@ -293,22 +294,32 @@ def energy_section(folder: RunFolder) -> EnergySection | None:
             hardware="; ".join(parts)))
     total = sum(r.wh for r in rows)
     entries = list(energy["suites"].values())
+    ranges = [e.get("uncertainty") or component_ranges(e) for e in entries]
     components = []
     for component in ("cpu", "gpu", "ram"):
         wh = 1000 * sum(float(e.get(f"{component}_kwh") or 0.0) for e in entries)
         methods = sorted({str((e.get("method") or {}).get(component, "absent")) for e in entries})
-        components.append(EnergyComponent(component=component.upper(), wh=wh,
-                                           share=wh / total if total else None,
-                                           method=" / ".join(methods) or "absent"))
+        spans = [r[component] for r in ranges]
+        known = all(s["low_kwh"] is not None and s["high_kwh"] is not None for s in spans)
+        components.append(EnergyComponent(
+            component=component.upper(), wh=wh, share=wh / total if total else None,
+            method=" / ".join(methods) or "absent",
+            low_wh=1000 * sum(s["low_kwh"] for s in spans) if known else None,
+            high_wh=1000 * sum(s["high_kwh"] for s in spans) if known else None,
+            basis=" ".join(dict.fromkeys(s["basis"] for s in spans))))
     gco2e = sum(r.gco2e for r in rows)
     countries = sorted({str(e.get("country_iso_code") or "?") for e in entries})
     grid = (f"{quantity(gco2e / total * 1000)} g CO2e per kWh ({', '.join(countries)}), "
             "CodeCarbon's average for the country's electricity mix, not a live grid value"
             if total else "no energy recorded")
+    config = folder.read_json("run.json").get("config") or {}
+    pue = float(config.get("pue") or DEFAULT_PUE)
+    pue_note = ("not recorded in run.json (the run predates the setting), so 1.0: the "
+                "computer's own energy only" if "pue" not in config
+                else PUE_REASON if pue == DEFAULT_PUE else "declared in the run config")
     return EnergySection(rows=rows, total_wh=total, total_gco2e=gco2e,
                          note=energy.get("accuracy_note", ""), components=components,
-                         grid=grid, pue="not recorded in energy.json: CodeCarbon's default of "
-                                        "1.0 (no data-centre overhead) applies")
+                         grid=grid, pue=pue, pue_note=pue_note)
 
 
 def _headline(area: str, rows: list[MetricRow]) -> MetricRow | None:

@@ -11,6 +11,7 @@ from html import escape
 from audit.formatting import format_value, interval_text
 from audit.policy import GateResult, Light
 from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE, SIGNIFICANCE_RULE, MetricDelta
+from audit.report.energy_text import COMPONENT_HEADERS, component_cells, totals_sentences
 from audit.report.model import (
     LANGUAGE_COLUMNS,
     AreaSection,
@@ -186,16 +187,15 @@ def _energy(energy: EnergySection, prefix: str) -> str:
              e(quantity(r.wh_per_correct_answer)),
              e(r.method), e(r.hardware)] for r in energy.rows]
     return (f'<h2 id="{prefix}energy">Energy</h2>'
-            f"<p>Total {quantity(energy.total_wh)} Wh, {quantity(energy.total_gco2e)} g CO2e.</p>"
+            + "".join(f"<p>{e(line)}</p>" for line in totals_sentences(energy))
             + _table(["Suite", "Wh", "g CO2e", "Seconds", "Wh / 1,000 requests",
                       "Wh / 1,000 tokens", "Wh / correct answer", "Method", "Hardware"],
                      rows, {1, 2, 3, 4, 5, 6})
             + "<h3>Per component</h3>"
-            + _table(["Component", "Wh", "Share", "How obtained"],
-                     [[e(c.component), e(quantity(c.wh)),
-                       e(f"{100 * c.share:.0f}%" if c.share is not None else "n/a"),
-                       e(c.method)] for c in energy.components], {1, 2})
-            + f"<p>Grid carbon intensity: {e(energy.grid)}. PUE: {e(energy.pue)}.</p>"
+            + _table(COMPONENT_HEADERS,
+                     [[e(cell) for cell in component_cells(c)] for c in energy.components],
+                     {1, 2})
+            + f"<p>Grid carbon intensity: {e(energy.grid)}.</p>"
             + f"<p class='meta'>{e(energy.note)}</p>")
 
 

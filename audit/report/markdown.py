@@ -12,6 +12,7 @@ import re
 from audit.formatting import format_value, interval_text
 from audit.policy import GateResult
 from audit.report.compare import MIN_ITEMS_FOR_SIGNIFICANCE, SIGNIFICANCE_RULE, MetricDelta
+from audit.report.energy_text import COMPONENT_HEADERS, component_cells, totals_sentences
 from audit.report.model import (
     LANGUAGE_COLUMNS,
     AreaSection,
@@ -189,17 +190,17 @@ def _run(run: RunReport, several: bool) -> list[str]:
         lines += _languages(run.languages)
     if run.energy:
         energy = run.energy
-        lines += ["## Energy", "", f"Total {quantity(energy.total_wh)} Wh, "
-                  f"{quantity(energy.total_gco2e)} g CO2e.", "",
-                  _table(["Suite", "Wh", "Wh / 1,000 requests", "Method"],
+        lines += ["## Energy", ""]
+        for line in totals_sentences(energy):
+            lines += [md(line), ""]
+        lines += [_table(["Suite", "Wh", "Wh / 1,000 requests", "Method"],
                          [[md(r.suite), quantity(r.wh), quantity(r.wh_per_1000_requests),
                            md(r.method)]
                           for r in energy.rows]), "",
-                  _table(["Component", "Wh", "Share", "How obtained"],
-                         [[md(c.component), quantity(c.wh),
-                           f"{100 * c.share:.0f}%" if c.share is not None else "n/a",
-                           md(c.method)] for c in energy.components]), "",
-                  f"Grid carbon intensity: {md(energy.grid)}. PUE: {md(energy.pue)}.", "",
+                  _table(COMPONENT_HEADERS,
+                         [[md(cell) for cell in component_cells(c)]
+                          for c in energy.components]), "",
+                  f"Grid carbon intensity: {md(energy.grid)}.", "",
                   md(energy.note), ""]
     lines += ["## Model card", ""]
     for section in run.model_card:

@@ -164,6 +164,11 @@ class EnergyComponent:
     wh: float
     share: float | None
     method: str
+    low_wh: float | None = None
+    high_wh: float | None = None
+    """The range the power models give (equal to `wh` when measured); None: no range known."""
+    basis: str = ""
+    """Where the range comes from."""
 
 
 @dataclass
@@ -175,7 +180,23 @@ class EnergySection:
     components: list[EnergyComponent] = field(default_factory=list)
     grid: str = ""
     """Grid carbon intensity, its country and its source."""
-    pue: str = ""
+    pue: float = 1.0
+    pue_note: str = ""
+    """Where the PUE comes from (declared in the run config, or the default and why)."""
+
+    @property
+    def facility_wh(self) -> float:
+        """The IT energy times the PUE: what the building drew for the audit."""
+        return self.total_wh * self.pue
+
+    @property
+    def range_wh(self) -> tuple[float, float] | None:
+        """The IT energy's low and high ends over the components' ranges (worst case: all
+        models off in the same direction), or None when a component has no range."""
+        if any(c.low_wh is None or c.high_wh is None for c in self.components):
+            return None
+        return (sum(c.low_wh or 0.0 for c in self.components),
+                sum(c.high_wh or 0.0 for c in self.components))
 
 
 @dataclass
