@@ -19,6 +19,14 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def combined_sha256(digests: list[str]) -> str:
+    """One identity for several files: the one digest itself, or the sha256 of the digests
+    joined by newlines in order, so that a change to any file changes the identity."""
+    if len(digests) == 1:
+        return digests[0]
+    return hashlib.sha256("\n".join(digests).encode()).hexdigest()
+
+
 def verify_sha256(path: Path, expected: str, what: str) -> None:
     """Raise IntegrityError naming `what` when `path` does not hash to `expected`."""
     actual = sha256_file(path)

@@ -16,6 +16,9 @@ TIER_ORDER = ("high", "mid", "low")
 # Pixels a y-axis label may take before it is cut with an ellipsis (Vega-Lite's default: 180),
 # enough for a metric label and its group, so "observed" and "corrected" stay apart.
 LABEL_LIMIT = 420
+HEAT_MAP_COLUMNS = 6
+"""Metrics per heat map: 6 columns of 110 px, the language labels and the legend fit the
+content area of a 1,280 px window with the sidebar open."""
 
 
 def _axis_format(units: pd.Series) -> str:
@@ -96,6 +99,18 @@ def heat_map(frame: pd.DataFrame, row: str, tier: str | None = None) -> alt.Char
     order += sorted(set(data[tier]) - set(order))
     return alt.vconcat(*[layered(data[data[tier] == t], f"{t}-resource languages")
                          for t in order])
+
+
+def heat_maps(frame: pd.DataFrame, row: str, tier: str | None = None,
+              per_chart: int = HEAT_MAP_COLUMNS) -> list[alt.Chart]:
+    """`heat_map` cut into charts of at most `per_chart` metrics each, in the frame's metric
+    order, so that any number of metrics fits the page's width instead of scrolling sideways;
+    a value's colour is still its standing among all the rows, as in one chart."""
+    data = frame.assign(standing=standing(frame))
+    labels = list(dict.fromkeys(with_display(frame)["label"]))
+    shown = with_display(frame)["label"]
+    return [heat_map(data[shown.isin(labels[start:start + per_chart])], row, tier)
+            for start in range(0, len(labels), per_chart)]
 
 
 def energy_chart(frame: pd.DataFrame, y: str, x: str, title: str) -> alt.Chart:

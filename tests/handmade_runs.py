@@ -90,3 +90,40 @@ def write_run(reports: Path, run_id: str, suites: dict[str, dict[str, Any]],
                    for name in suites}})
     folder.write_manifest()
     return folder
+
+
+LANGUAGES = {"eng": "high", "spa": "high", "fra": "high", "cmn": "high", "arb": "high",
+             "deu": "high", "hin": "mid", "ind": "mid", "swh": "low", "vie": "mid",
+             "ben": "mid", "yor": "low", "hau": "low", "amh": "low", "quy": "low",
+             "npi": "low"}
+"""16 languages by resource tier, the shape of the multilingual suites."""
+MULTILINGUAL_METRICS = [f"ml_metric_{i:02d}" for i in range(14)]
+MISUSE_METRICS = ["refusal_a", "refusal_b", "refusal_c"]
+
+
+def wide_run(reports: Path, run_id: str, shift: int = 0,
+             model: dict[str, Any] | None = None) -> RunFolder:
+    """A run with 16 languages (4 items each, grouped by language and tier) and 14
+    multilingual metrics, plus 3 misuse metrics on the first 6 languages: the shape that
+    made a 28-column table. `shift` moves every score, so two runs differ on the same items."""
+    multilingual = [sample("multilingual", f"{lang}/{i}",
+                           {m: float((i + k + shift) % 3 == 0) for k, m in enumerate(
+                               MULTILINGUAL_METRICS)}, {"language": lang, "tier": tier})
+                    for lang, tier in LANGUAGES.items() for i in range(4)]
+    misuse = [sample("misuse/harmful", f"{lang}/{i}",
+                     {m: float((i + shift) % 2) for m in MISUSE_METRICS}, {"language": lang})
+              for lang in list(LANGUAGES)[:6] for i in range(4)]
+    suites = {
+        "multilingual": suite_entry("multilingual", {
+            m: info(f"Multilingual metric {m[-2:]}", "accuracy") for m in MULTILINGUAL_METRICS},
+            multilingual, ("language",)),
+        "misuse/harmful": suite_entry("misuse", {m: info(f"Refusal {m[-1]}", "safety")
+                                                 for m in MISUSE_METRICS}, misuse,
+                                      ("language",)),
+    }
+    folder = write_run(reports, run_id, suites, multilingual + misuse)
+    if model is not None:
+        run = folder.read_json("run.json")
+        folder.write_json("run.json", dict(run, model=model))
+        folder.write_manifest()
+    return folder

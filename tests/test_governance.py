@@ -3,6 +3,7 @@ does not measure, and a crosswalk that says what is evidenced, partly or not at 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -120,3 +121,39 @@ def test_energy_shows_the_component_split_and_the_grid_intensity(tmp_path: Path)
     assert section.grid.startswith("400 g CO2e per kWh (USA)")
     page = render_html(build_report([folder]))
     assert "Per component" in page and "67%" in page and "PUE 1: not recorded in run.json" in page
+
+
+def test_a_peft_run_shows_its_base_and_adapter_with_their_sha256(tmp_path: Path) -> None:
+    from audit.models.base import ModelProvenance
+    from audit.models.peft_adapter import adapter_provenance, check_adapter
+
+    planted = "<img src=x onerror=alert(1)>"
+    adapter_dir = tmp_path / f"adapter-{planted}"
+    adapter_dir.mkdir()
+    (adapter_dir / "adapter_model.safetensors").write_bytes(b"adapter weights")
+    config = {"peft_type": "LORA", "base_model_name_or_path": "HuggingFaceTB/SmolLM2"}
+    (adapter_dir / "adapter_config.json").write_text(json.dumps(config))
+    base = ModelProvenance(uri="packaged:base", scheme="packaged", name="base",
+                           files=[{"path": "a.safetensors", "sha256": "a" * 64},
+                                  {"path": "b.safetensors", "sha256": "b" * 64}])
+    record = adapter_provenance(f"peft:packaged:base+{adapter_dir}", base,
+                                check_adapter(adapter_dir, allow_pickle=False)).to_dict()
+    folder = _run(tmp_path / "reports")
+    folder.write_json("run.json", dict(folder.read_json("run.json"), model=record))
+    folder.write_manifest()
+    report = build_report([folder])
+    pairs = dict(next(s for s in report.runs[0].model_card if s.heading == "Lineage").items)
+    assert pairs["Base model"] == "packaged:base"
+    assert pairs["Base weights sha256"] == hashlib.sha256(
+        ("a" * 64 + "\n" + "b" * 64).encode()).hexdigest()
+    weights_sha = hashlib.sha256(b"adapter weights").hexdigest()
+    config_sha = hashlib.sha256(json.dumps(config).encode()).hexdigest()
+    assert pairs["Adapter weights sha256"].startswith(weights_sha)
+    assert pairs["Adapter config sha256"].startswith(config_sha)
+    assert pairs["Adapter"] == f"{adapter_dir} (LORA, merged into the base)"
+    assert pairs["Adapter trained on (its config says)"] == "HuggingFaceTB/SmolLM2"
+    page = render_html(report)
+    assert weights_sha in page and planted not in page  # the planted path is escaped
+    plain = dict(next(s for s in build_report([_run(tmp_path / "plain")]).runs[0].model_card
+                      if s.heading == "Lineage").items)
+    assert plain == {"Lineage": "the run records one model, not a base model and an adapter"}

@@ -10,14 +10,12 @@ import pytest
 from audit.report.build import build_report, language_name
 from audit.report.model import LANGUAGE_COLUMNS, LanguageRow, LanguageTable, MetricRow
 from audit.report.publish import find_chromium, write_report
-from tests.handmade_runs import info, sample, suite_entry, write_run
-
-LANGUAGES = {"eng": "high", "spa": "high", "fra": "high", "cmn": "high", "arb": "high",
-             "deu": "high", "hin": "mid", "ind": "mid", "swh": "low", "vie": "mid",
-             "ben": "mid", "yor": "low", "hau": "low", "amh": "low", "quy": "low",
-             "npi": "low"}
-MULTILINGUAL_METRICS = [f"ml_metric_{i:02d}" for i in range(14)]
-MISUSE_METRICS = ["refusal_a", "refusal_b", "refusal_c"]
+from tests.handmade_runs import (
+    LANGUAGES,
+    MISUSE_METRICS,
+    MULTILINGUAL_METRICS,
+    wide_run,
+)
 
 
 def _cell(value: float) -> MetricRow:
@@ -49,29 +47,14 @@ def test_parts_split_by_family_and_width_keep_every_cell_once() -> None:
 
 
 @pytest.fixture(scope="module")
-def wide_run(tmp_path_factory: pytest.TempPathFactory):
+def wide(tmp_path_factory: pytest.TempPathFactory):
     """A run with 16 languages, 14 multilingual metrics and 3 misuse metrics per language:
     the shape that made a 28-column table."""
-    reports = tmp_path_factory.mktemp("reports")
-    multilingual = [sample("multilingual", f"{lang}/{i}",
-                           {m: float((i + k) % 3 == 0) for k, m in enumerate(
-                               MULTILINGUAL_METRICS)}, {"language": lang, "tier": tier})
-                    for lang, tier in LANGUAGES.items() for i in range(4)]
-    misuse = [sample("misuse/harmful", f"{lang}/{i}", {m: float(i % 2) for m in MISUSE_METRICS},
-                     {"language": lang}) for lang in list(LANGUAGES)[:6] for i in range(4)]
-    suites = {
-        "multilingual": suite_entry("multilingual", {
-            m: info(f"Multilingual metric {m[-2:]}", "accuracy") for m in MULTILINGUAL_METRICS},
-            multilingual, ("language",)),
-        "misuse/harmful": suite_entry("misuse", {m: info(f"Refusal {m[-1]}", "safety")
-                                                 for m in MISUSE_METRICS}, misuse,
-                                      ("language",)),
-    }
-    return write_run(reports, "wide", suites, multilingual + misuse)
+    return wide_run(tmp_path_factory.mktemp("reports"), "wide")
 
 
-def test_per_language_tables_are_one_per_family_and_at_most_six_metrics(wide_run) -> None:
-    table = build_report([wide_run]).runs[0].languages
+def test_per_language_tables_are_one_per_family_and_at_most_six_metrics(wide) -> None:
+    table = build_report([wide]).runs[0].languages
     parts = table.parts(LANGUAGE_COLUMNS)
     assert [p.title for p in parts] == ["Multilingual (1 of 3)", "Multilingual (2 of 3)",
                                         "Multilingual (3 of 3)", "Misuse"]
@@ -93,9 +76,9 @@ def browser_page(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.mark.slow
-def test_html_report_is_no_wider_than_the_screen(wide_run, browser_page, tmp_path: Path
+def test_html_report_is_no_wider_than_the_screen(wide, browser_page, tmp_path: Path
                                                  ) -> None:
-    written = write_report(build_report([wide_run]), tmp_path)
+    written = write_report(build_report([wide]), tmp_path)
     browser_page.goto(written.html.resolve().as_uri())
     width = browser_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 1280, f"the page is {width} px wide"
@@ -103,13 +86,13 @@ def test_html_report_is_no_wider_than_the_screen(wide_run, browser_page, tmp_pat
 
 
 @pytest.mark.slow
-def test_pdf_prints_every_language_and_metric_on_landscape_pages(wide_run, tmp_path: Path
+def test_pdf_prints_every_language_and_metric_on_landscape_pages(wide, tmp_path: Path
                                                                  ) -> None:
     if find_chromium() is None:
         pytest.skip("no Chromium: `make install` installs Debian's chromium as root")
     from pypdf import PdfReader
 
-    written = write_report(build_report([wide_run]), tmp_path, pdf=True)
+    written = write_report(build_report([wide]), tmp_path, pdf=True)
     pages = PdfReader(written.pdf).pages
     # pypdf splits words where a table cell wraps them: compare without any whitespace.
     texts = ["".join(page.extract_text().split()) for page in pages]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from lm_eval.api.model import LM
 
 from audit.errors import UnknownModelError
+from audit.integrity import combined_sha256
 
 DeviceChoice = Literal["auto", "cpu", "cuda"]
 
@@ -50,9 +50,7 @@ class ModelProvenance:
         file gives another identity."""
         if not self.files:
             return self.uri
-        if len(self.files) == 1:
-            return self.files[0]["sha256"]
-        return hashlib.sha256("\n".join(f["sha256"] for f in self.files).encode()).hexdigest()
+        return combined_sha256([f["sha256"] for f in self.files])
 
 
 @dataclass

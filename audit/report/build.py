@@ -22,6 +22,7 @@ from audit.report.audit_card import declared_use
 from audit.report.changes import summarise_changes
 from audit.report.compare import MetricDelta, compare_runs
 from audit.report.guide import AREA_MEANING, CROSSWALK, HOW_TO_READ, LIMITS, NOT_MEASURED
+from audit.report.lineage import lineage
 from audit.report.model import (
     AREA_TITLES,
     AreaSection,
@@ -478,6 +479,8 @@ def model_card(run: dict[str, Any], results: dict[str, Any], rows: list[MetricRo
         caveats.append(("Energy", energy.note))
     return [
         CardSection("Model details", details),
+        CardSection("Lineage", lineage(model) or [
+            ("Lineage", "the run records one model, not a base model and an adapter")]),
         CardSection("Intended use", declared),
         CardSection("Factors", factors or [("Groups", "no grouped results in this run")]),
         CardSection("Metrics", metrics),

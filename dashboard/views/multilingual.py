@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from audit.report.frames import GROUP_PREFIX, concat
-from dashboard.charts import heat_map
+from dashboard.charts import heat_maps
 from dashboard.family import family_page
 from dashboard.ui import how_to_read, select_runs
 
@@ -33,10 +33,13 @@ if {GROUP_PREFIX + LANGUAGE, tier_column} <= set(samples.columns):
     tiers = samples.drop_duplicates(GROUP_PREFIX + LANGUAGE).set_index(
         GROUP_PREFIX + LANGUAGE)[tier_column]
     cells = cells.assign(tier=cells[LANGUAGE].map(tiers).fillna("unknown"))
-    st.altair_chart(heat_map(cells, LANGUAGE, tier=TIER))
 else:
     st.caption("The samples carry no resource tier, so languages are not grouped by tier.")
-    st.altair_chart(heat_map(cells, LANGUAGE))
+charts = heat_maps(cells, LANGUAGE, tier=TIER if TIER in cells else None)
+for number, chart in enumerate(charts, 1):
+    if len(charts) > 1:
+        st.caption(f"Metrics, part {number} of {len(charts)}")
+    st.altair_chart(chart)
 how_to_read("one row per language (ISO 639-3 code), one column per metric; the number is the "
             "measured value, the colour ranks the languages on that metric from worst (red) to "
             "best (green), following whether higher or lower is better for it.")

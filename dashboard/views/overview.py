@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from audit.families import FAMILIES
-from audit.report.frames import OVERALL, concat
+from audit.report.frames import OVERALL, concat, run_signoffs
+from audit.report.lineage import lineage
 from dashboard.policy import NO_POLICY, lights_for, policy_choices, policy_verdicts, styled
-from dashboard.ui import how_to_read, metrics_of, scorecard, select_runs
+from dashboard.ui import how_to_read, metrics_of, plain, scorecard, select_runs
 
 runs = select_runs()
 st.title("Audit overview")
@@ -23,6 +24,36 @@ st.dataframe(pd.DataFrame([{
     "licence": r.run.get("model", {}).get("licence", ""),
     "areas": ", ".join(f for f in FAMILIES if r.suites(f)) or "none",
 } for r in runs]), hide_index=True, width="stretch")
+
+for r in runs:
+    pairs = lineage(r.run.get("model") or {})
+    if pairs:
+        st.subheader(f"Lineage of {plain(r.run_id)}")
+        st.dataframe(pd.DataFrame(pairs, columns=["what", "recorded in run.json"]),
+                     hide_index=True, width="stretch")
+        how_to_read("a fine-tune: the base model and the adapter merged into it, each with "
+                    "the sha256 of the files the run loaded.")
+
+st.header("Sign-off")
+for r in runs:
+    signoffs = run_signoffs(r.path)
+    if not signoffs:
+        st.text(f"{r.run_id}: not signed off (`fm-audit sign {r.run_id} --reviewer NAME "
+                "--role ROLE --decision approve|reject|conditions`).")
+        continue
+    st.dataframe(pd.DataFrame([{
+        "run": r.run_id, "reviewer": s.reviewer, "role": s.role, "date (UTC)": s.date,
+        "decision": s.decision, "conditions": s.conditions, "checked now": s.status,
+    } for s in signoffs]), hide_index=True, width="stretch")
+    for s in signoffs:
+        if not s.valid:
+            st.error("CHANGED AFTER SIGN-OFF: a run's files or signed report differ from what "
+                     "the reviewer signed; the details follow.")
+            st.text(f"{r.run_id}, sign-off by {s.reviewer}: {s.status}")
+how_to_read("each sign-off holds the sha256 of the run's manifest and of the report the "
+            "reviewer read; both are checked again now, as the report does. CHANGED AFTER "
+            "SIGN-OFF means something it covers was edited since; it is not a cryptographic "
+            "signature.")
 
 st.header("Scorecard")
 frame = metrics_of(runs)
