@@ -6,6 +6,9 @@ and adds two hand-made suites built with `tests.handmade_runs`: a multilingual s
 run's per-item scores spread over four languages in three resource tiers) and a misuse suite
 whose outputs are a planted `<script>` tag with a Markdown link (to be shown as text) and a
 harmful-request output (to stay hidden until revealed).
+
+`evidence_reports` needs no model: two hand-made runs of 16 languages by tier, the second a
+`peft:` fine-tune, each reported and signed off, the second's signed report edited afterwards.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import shutil
 from pathlib import Path
 
 from audit.runfolder import RunFolder
-from tests.handmade_runs import info, sample, suite_entry
+from tests.handmade_runs import MODEL, info, sample, suite_entry, wide_run
 
 LANGUAGES = [("eng", "high"), ("fra", "high"), ("swa", "mid"), ("yor", "low")]
 PLANTED = '<script>alert("planted")</script> see [the planted link](https://example.invalid/x)'
@@ -51,3 +54,34 @@ def derived_run(source: RunFolder, reports_dir: Path, run_id: str) -> RunFolder:
     folder.write_samples(samples + multilingual + misuse)
     folder.write_manifest()
     return folder
+
+
+BASELINE, TUNED = "languages-16", "languages-16-lora"
+REVIEWER = "Ada Reviewer"
+PEFT_MODEL = {
+    "uri": "peft:packaged:smollm2-135m-instruct+adapters/swh", "scheme": "peft",
+    "name": "smollm2-135m-instruct+swh", "parameters": 1000, "dtype": "float32",
+    "device": "cpu", "licence": "test-only",
+    "files": [{"path": "adapters/swh/adapter_model.safetensors", "sha256": "1" * 64,
+               "role": "adapter weights"},
+              {"path": "adapters/swh/adapter_config.json", "sha256": "2" * 64,
+               "role": "adapter config"},
+              dict(MODEL["files"][0], role="base weights")],
+    "extra": {"base": dict(MODEL, uri="packaged:smollm2-135m-instruct"),
+              "adapter": {"directory": "adapters/swh", "peft_type": "LORA",
+                          "config": {"peft_type": "LORA"}, "merged": True}}}
+
+
+def evidence_reports(root: Path) -> Path:
+    """`root` holding BASELINE and TUNED (a peft model), both reported and signed off by
+    REVIEWER; TUNED's signed report is edited afterwards, so its sign-off no longer holds."""
+    from audit.cli import main
+
+    for run_id, shift, model in ((BASELINE, 0, None), (TUNED, 1, PEFT_MODEL)):
+        folder = wide_run(root, run_id, shift, model)
+        assert main(["report", str(folder.path)]) == 0
+        assert main(["sign", str(folder.path), "--reviewer", REVIEWER, "--role",
+                     "AI governance lead", "--decision", "approve"]) == 0
+    signed = root / TUNED / "signed" / "1" / "report.md"
+    signed.write_text(signed.read_text() + "\nedited after the sign-off\n")
+    return root

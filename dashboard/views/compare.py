@@ -59,13 +59,13 @@ def _summary(summary: ChangeSummary, labels: dict[str, str]) -> None:
     st.write(f"**{summary.significant}** of {summary.compared} compared values changed "
              f"significantly ({summary.too_few_items} rest on too few items to call either "
              f"way). {SIGNIFICANCE_RULE}.")
-    left, right = st.columns(2)
-    left.subheader("By family")
-    left.dataframe(_counts(summary.by_family, "family"), hide_index=True, width="stretch")
+    # One table under the other: side by side, their count columns were cut off at 1,280 px.
+    st.subheader("By family")
+    st.dataframe(_counts(summary.by_family, "family"), hide_index=True, width="stretch")
     if summary.by_language:
-        right.subheader("By language")
-        right.dataframe(_counts(summary.by_language, "language"), hide_index=True,
-                        width="stretch")
+        st.subheader("By language")
+        st.dataframe(_counts(summary.by_language, "language"), hide_index=True,
+                     width="stretch")
     st.subheader("Significant changes, worse first")
     if summary.ranked:
         st.dataframe(_changes(summary.ranked, labels), hide_index=True, width="stretch")

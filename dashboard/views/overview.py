@@ -29,8 +29,7 @@ for r in runs:
     pairs = lineage(r.run.get("model") or {})
     if pairs:
         st.subheader(f"Lineage of {plain(r.run_id)}")
-        st.dataframe(pd.DataFrame(pairs, columns=["what", "recorded in run.json"]),
-                     hide_index=True, width="stretch")
+        st.text("\n".join(f"{label}: {value}" for label, value in pairs))
         how_to_read("a fine-tune: the base model and the adapter merged into it, each with "
                     "the sha256 of the files the run loaded.")
 
@@ -38,18 +37,15 @@ st.header("Sign-off")
 for r in runs:
     signoffs = run_signoffs(r.path)
     if not signoffs:
-        st.text(f"{r.run_id}: not signed off (`fm-audit sign {r.run_id} --reviewer NAME "
-                "--role ROLE --decision approve|reject|conditions`).")
-        continue
-    st.dataframe(pd.DataFrame([{
-        "run": r.run_id, "reviewer": s.reviewer, "role": s.role, "date (UTC)": s.date,
-        "decision": s.decision, "conditions": s.conditions, "checked now": s.status,
-    } for s in signoffs]), hide_index=True, width="stretch")
+        st.text(f"{r.run_id}: not signed off (fm-audit sign {r.run_id} --reviewer NAME "
+                "--role ROLE --decision approve|reject|conditions).")
     for s in signoffs:
         if not s.valid:
             st.error("CHANGED AFTER SIGN-OFF: a run's files or signed report differ from what "
-                     "the reviewer signed; the details follow.")
-            st.text(f"{r.run_id}, sign-off by {s.reviewer}: {s.status}")
+                     "the reviewer signed.")
+        st.text(f"{r.run_id}: {s.decision} by {s.reviewer} ({s.role}) on {s.date}"
+                + (f"\nconditions: {s.conditions}" if s.conditions else "")
+                + f"\nchecked now: {s.status}")
 how_to_read("each sign-off holds the sha256 of the run's manifest and of the report the "
             "reviewer read; both are checked again now, as the report does. CHANGED AFTER "
             "SIGN-OFF means something it covers was edited since; it is not a cryptographic "
