@@ -103,13 +103,16 @@ def _ram_range(kwh: float, hardware: dict[str, Any]) -> dict[str, Any] | None:
                      "spans the two; it does not cover a model that is wrong in both."}
 
 
-def _cpu_range(duration_s: float, hardware: dict[str, Any]) -> dict[str, Any] | None:
-    """CPU without a meter: every load between idle (10% of TDP) and full TDP."""
+def _cpu_range(kwh: float, duration_s: float, hardware: dict[str, Any]
+               ) -> dict[str, Any] | None:
+    """CPU without a meter: every load between idle (10% of TDP) and full TDP, widened to take
+    in the reported figure should CodeCarbon's own timing differ from the suite's."""
     tdp = hardware.get("cpu_tdp_w")
     if not tdp:
         return None
     hours = duration_s / 3600.0
-    return {"low_kwh": CPU_IDLE_SHARE * tdp * hours / 1000.0, "high_kwh": tdp * hours / 1000.0,
+    return {"low_kwh": min(kwh, CPU_IDLE_SHARE * tdp * hours / 1000.0),
+            "high_kwh": max(kwh, tdp * hours / 1000.0),
             "basis": f"CPU power is a model, not a meter: CodeCarbon scales a TDP of {tdp:g} W "
                      "(from its CPU table, or 4 W per thread when the model is not in it) by "
                      "the measured load. The range is that model's whole span, from idle (10% "
@@ -133,7 +136,7 @@ def component_ranges(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
                                           "CodeCarbon's accuracy still applies)"}
             continue
         spread = (_ram_range(kwh, hardware) if component == "ram"
-                  else _cpu_range(float(entry.get("duration_s") or 0.0), hardware)
+                  else _cpu_range(kwh, float(entry.get("duration_s") or 0.0), hardware)
                   if component == "cpu" else None)
         ranges[component] = spread or {
             "low_kwh": None, "high_kwh": None,

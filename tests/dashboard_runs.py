@@ -58,6 +58,7 @@ def derived_run(source: RunFolder, reports_dir: Path, run_id: str) -> RunFolder:
 
 BASELINE, TUNED = "languages-16", "languages-16-lora"
 REVIEWER = "Ada Reviewer"
+TUNED_PUE = 1.2
 PEFT_MODEL = {
     "uri": "peft:packaged:smollm2-135m-instruct+adapters/swh", "scheme": "peft",
     "name": "smollm2-135m-instruct+swh", "parameters": 1000, "dtype": "float32",
@@ -73,12 +74,20 @@ PEFT_MODEL = {
 
 
 def evidence_reports(root: Path) -> Path:
-    """`root` holding BASELINE and TUNED (a peft model), both reported and signed off by
-    REVIEWER; TUNED's signed report is edited afterwards, so its sign-off no longer holds."""
+    """`root` holding BASELINE and TUNED (a peft model run with a PUE of TUNED_PUE), both
+    reported and signed off by REVIEWER; TUNED's signed report is edited afterwards, so its
+    sign-off no longer holds."""
     from audit.cli import main
 
     for run_id, shift, model in ((BASELINE, 0, None), (TUNED, 1, PEFT_MODEL)):
         folder = wide_run(root, run_id, shift, model)
+        energy = folder.read_json("energy.json")
+        for entry in energy["suites"].values():  # 0.2 Wh in 10 s is 72 W, inside 10-100 W
+            entry["hardware"].update(ram_total_gb=23.5, ram_power_w=20.0, cpu_tdp_w=100)
+        folder.write_json("energy.json", energy)
+        folder.write_json("run.json", dict(folder.read_json("run.json"), config=dict(
+            folder.read_json("run.json")["config"], pue=TUNED_PUE if model else 1.0)))
+        folder.write_manifest()
         assert main(["report", str(folder.path)]) == 0
         assert main(["sign", str(folder.path), "--reviewer", REVIEWER, "--role",
                      "AI governance lead", "--decision", "approve"]) == 0

@@ -2,7 +2,8 @@
 `peft:` fine-tune of it, both signed off, the second's signed report edited afterwards. One
 dashboard start serves every assertion: the Overview shows the sign-offs as verified now (and
 the lineage), the Multilingual heat map lists all 16 languages and 14 metrics within the
-content area of a 1,280 px window, and Compare opens with the summary of what changed."""
+content area of a 1,280 px window, Compare opens with the summary of what changed, and Energy
+states the PUE and the facility energy."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import DONE, chromium_page, load, serve_dashboard
-from tests.dashboard_runs import BASELINE, REVIEWER, evidence_reports
+from tests.dashboard_runs import BASELINE, REVIEWER, TUNED_PUE, evidence_reports
 from tests.handmade_runs import LANGUAGES, MULTILINGUAL_METRICS
 
 pytestmark = pytest.mark.slow
@@ -72,3 +73,7 @@ def test_overview_heat_map_and_compare_show_the_evidence(tmp_path_factory) -> No
         page.get_by_role("heading", name="What changed").wait_for()
         page.get_by_text("compared values changed significantly").wait_for()
         page.get_by_role("heading", name="By language").wait_for()
+
+        _open(page, "Energy", shots)
+        page.get_by_text(f"PUE {TUNED_PUE:g}: declared in the run config.").wait_for()
+        page.get_by_text("Facility energy (IT energy x PUE)").first.wait_for()

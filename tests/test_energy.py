@@ -44,6 +44,13 @@ def test_estimated_components_span_codecarbons_own_models() -> None:
     assert ranges["gpu"] == {"low_kwh": 0.0, "high_kwh": 0.0, "basis": ranges["gpu"]["basis"]}
 
 
+def test_a_cpu_figure_outside_the_model_span_widens_the_range() -> None:
+    # 1 Wh in 360 s is 10 W, above the 8 W TDP: the range must still contain the figure.
+    ranges = component_ranges(_entry(cpu_kwh=0.001))
+    assert ranges["cpu"]["low_kwh"] == pytest.approx(0.00008)
+    assert ranges["cpu"]["high_kwh"] == pytest.approx(0.001)
+
+
 def test_a_measured_component_has_no_spread_and_missing_inputs_give_no_range() -> None:
     measured = component_ranges(_entry(method={"cpu": "measured", "gpu": "absent",
                                                "ram": "estimated"}))

@@ -20,9 +20,9 @@ from audit.errors import RunFolderError
 from audit.formatting import group_label
 from audit.policy import load_policy
 from audit.redaction import hidden_in_reports
-from audit.report.build import build_report, signoff_entries
+from audit.report.build import build_report, energy_section, signoff_entries
 from audit.report.compare import deltas_frame
-from audit.report.model import ChangeSummary, SignOffEntry
+from audit.report.model import ChangeSummary, EnergySection, SignOffEntry
 from audit.runfolder import MANIFESTED, RunFolder, check_evidence, list_runs
 
 log = logging.getLogger(__name__)
@@ -276,6 +276,12 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     if not non_empty:
         return frames[0].iloc[0:0] if frames else pd.DataFrame()
     return pd.concat(non_empty, ignore_index=True)
+
+
+def run_energy(path: Path | str) -> EnergySection | None:
+    """The report's energy block of the run at `path` (per-component ranges, PUE, facility
+    energy), so the dashboard states the same figures as the report."""
+    return energy_section(RunFolder(Path(path)))
 
 
 def run_signoffs(path: Path | str) -> list[SignOffEntry]:

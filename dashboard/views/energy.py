@@ -6,8 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from audit.report.energy_text import COMPONENT_HEADERS, component_cells, totals_sentences
+from audit.report.frames import run_energy
 from dashboard.charts import energy_chart
-from dashboard.ui import combined, how_to_read, select_runs
+from dashboard.ui import combined, how_to_read, plain, select_runs
 
 runs = select_runs()
 st.title("Energy")
@@ -16,7 +18,7 @@ st.write("The electricity each part of the audit used, and the emissions it impl
 frame = combined(runs, "energy", "energy figures")
 for note in dict.fromkeys(r.energy_doc.get("accuracy_note", "") for r in runs):
     if note:
-        st.warning(note)
+        st.warning(plain(note))
 
 st.header("Per suite")
 st.altair_chart(energy_chart(frame, "suite", "energy_wh", "Energy (Wh)"), width="stretch")
@@ -32,6 +34,22 @@ st.dataframe(pd.DataFrame({
 }), hide_index=True, width="stretch")
 st.caption("CPU, GPU and RAM columns say how each component's energy was obtained: "
            "'measured' (a hardware counter), 'estimated' (a power model) or 'absent'.")
+
+st.header("Per component, PUE and facility energy")
+for run in runs:
+    section = run_energy(run.path)
+    if section is None:
+        continue
+    st.subheader(plain(run.run_id))
+    st.text("\n".join(totals_sentences(section)))
+    cells = pd.DataFrame([component_cells(c) for c in section.components],
+                         columns=COMPONENT_HEADERS)
+    basis = COMPONENT_HEADERS[-1]
+    st.dataframe(cells.drop(columns=[basis]), hide_index=True, width="stretch")
+    st.text("\n".join(f"{row.iloc[0]}: {row[basis]}" for _, row in cells.iterrows()))
+how_to_read("an estimated component's range spans the power models CodeCarbon itself ships "
+            "(its RAM rules; its CPU model from idle to full TDP), not a confidence interval. "
+            "Facility energy is the IT energy times the PUE declared for the run.")
 
 st.header("Per model")
 per_model = frame.groupby(["model", "run"], as_index=False).agg(
