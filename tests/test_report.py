@@ -90,7 +90,7 @@ def test_sections_follow_the_families_and_languages_present(hostile) -> None:
         ("eng", "English", "high"), ("fra", "French", "high"), ("swh", "Swahili", "low")]
     assert table.rows[2].cells[0].value == pytest.approx(0.3)
     assert [c.model_cards for c in run.crosswalk][0] == "Metrics; Quantitative analyses"
-    assert [s.heading for s in run.model_card][:2] == ["Model details", "Intended use"]
+    assert [s.heading for s in run.model_card][:3] == ["Model details", "Lineage", "Intended use"]
     assert not run.gate.passed
     page = render_html(report)
     for anchor in ("summary", "how-to-read", "gate", "scorecard", "area-capability",
