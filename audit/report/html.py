@@ -63,7 +63,11 @@ code{background:#f2f2f2;padding:0 3px}.keep-lines{white-space:pre-wrap}.nowrap{w
 @page{size:A4;margin:12mm}@page wide{size:A4 landscape;margin:10mm}
 @media print{nav{display:none}h2{page-break-before:auto}figure{page-break-inside:avoid}
 pre.out{max-height:none}body{max-width:none;padding:0}.table-wrap{overflow:visible}
-.language-part{page:wide;break-before:page}.language-part table{font-size:.74em;margin:4px 0}
+.languages{page:wide;break-before:page}.language-part{page:wide;break-before:page}
+.languages .language-part:first-of-type{break-before:auto}
+.languages h2{margin:0 0 2px;font-size:1.1em}.languages>p{margin:0;font-size:.8em}
+.language-part h3{margin:2px 0}
+.language-part table{font-size:.74em;margin:4px 0}
 .language-part th,.language-part td{padding:1px 4px}
 tr{break-inside:avoid}}
 """
@@ -174,11 +178,13 @@ def _language_part(table: LanguageTable) -> str:
 
 def _languages(table: LanguageTable, prefix: str) -> str:
     note = (f"Reference language: {e(table.reference)}. " if table.reference else "")
-    return (f'<h2 id="{prefix}languages">Per-language results</h2><p class="meta">{note}Tier is '
+    return (f'<section class="languages"><h2 id="{prefix}languages">Per-language results</h2>'
+            f'<p class="meta">{note}Tier is '
             "the language's resource level as recorded by the suite. One table per family, "
             f"at most {LANGUAGE_COLUMNS} metrics wide, so that each prints on one A4 page "
             "(landscape).</p>"
-            + "".join(_language_part(part) for part in table.parts(LANGUAGE_COLUMNS)))
+            + "".join(_language_part(part) for part in table.parts(LANGUAGE_COLUMNS))
+            + "</section>")
 
 
 def _energy(energy: EnergySection, prefix: str) -> str:
