@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 ACCURACY_NOTE = (
     "Energy is tracked with CodeCarbon. Components marked 'estimated' come from a power model "
-    "(CPU: thermal design power scaled by load; RAM: a fixed power per GB), not from a meter. "
+    "(CPU: thermal design power scaled by load; RAM: a fixed power per memory module), not "
+    "from a meter. "
     "Independent checks of CodeCarbon against wall-socket meters found errors of up to about "
     "40%, so read these figures as orders of magnitude, and compare runs only on the same "
     "machine with the same method."
@@ -89,16 +90,25 @@ def measurement_methods() -> dict[str, str]:
     return {"cpu": "measured" if rapl_readable() else "estimated", "gpu": gpu, "ram": "estimated"}
 
 
+def _positive(value: Any) -> float | None:
+    """A recorded model input as a number, or None when it is missing or not a positive
+    number (energy.json is read from a run folder and may have been edited)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        return None
+    return float(value)
+
+
 def _ram_range(kwh: float, hardware: dict[str, Any]) -> dict[str, Any] | None:
     """RAM: CodeCarbon 3's power per estimated DIMM against its earlier 3 W per 8 GB."""
-    power, total_gb = hardware.get("ram_power_w"), hardware.get("ram_total_gb")
-    if not power or not total_gb:
+    power, total_gb = _positive(hardware.get("ram_power_w")), \
+        _positive(hardware.get("ram_total_gb"))
+    if power is None or total_gb is None:
         return None
-    older = RAM_WATTS_PER_8_GB * float(total_gb) / 8.0
-    low, high = sorted((kwh, kwh * older / float(power)))
+    older = RAM_WATTS_PER_8_GB * total_gb / 8.0
+    low, high = sorted((kwh, kwh * older / power))
     return {"low_kwh": low, "high_kwh": high,
             "basis": f"RAM power is a model, not a meter: CodeCarbon 3 assumed {power:.1f} W "
-                     f"for {float(total_gb):.1f} GB (a fixed power per estimated memory "
+                     f"for {total_gb:.1f} GB (a fixed power per estimated memory "
                      f"module); its earlier rule of 3 W per 8 GB gives {older:.1f} W. The range "
                      "spans the two; it does not cover a model that is wrong in both."}
 
@@ -107,8 +117,8 @@ def _cpu_range(kwh: float, duration_s: float, hardware: dict[str, Any]
                ) -> dict[str, Any] | None:
     """CPU without a meter: every load between idle (10% of TDP) and full TDP, widened to take
     in the reported figure should CodeCarbon's own timing differ from the suite's."""
-    tdp = hardware.get("cpu_tdp_w")
-    if not tdp:
+    tdp = _positive(hardware.get("cpu_tdp_w"))
+    if tdp is None:
         return None
     hours = duration_s / 3600.0
     return {"low_kwh": min(kwh, CPU_IDLE_SHARE * tdp * hours / 1000.0),
@@ -140,7 +150,8 @@ def component_ranges(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
                   if component == "cpu" else None)
         ranges[component] = spread or {
             "low_kwh": None, "high_kwh": None,
-            "basis": "estimated, and the model's inputs were not recorded, so no range"}
+            "basis": "estimated, and the model's inputs were not recorded (or are not "
+                     "positive numbers), so no range"}
     return ranges
 
 

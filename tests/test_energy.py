@@ -55,9 +55,10 @@ def test_a_measured_component_has_no_spread_and_missing_inputs_give_no_range() -
     measured = component_ranges(_entry(method={"cpu": "measured", "gpu": "absent",
                                                "ram": "estimated"}))
     assert (measured["cpu"]["low_kwh"], measured["cpu"]["high_kwh"]) == (0.0005, 0.0005)
-    unknown = component_ranges(_entry(hardware={}))
-    assert unknown["cpu"]["low_kwh"] is None and unknown["ram"]["high_kwh"] is None
-    assert "not recorded" in unknown["ram"]["basis"]
+    for hardware in ({}, {"ram_total_gb": "23.5", "ram_power_w": -1, "cpu_tdp_w": True}):
+        unknown = component_ranges(_entry(hardware=hardware))
+        assert unknown["cpu"]["low_kwh"] is None and unknown["ram"]["high_kwh"] is None
+        assert "not recorded" in unknown["ram"]["basis"]
 
 
 def test_the_real_tracker_records_the_inputs_of_its_ranges() -> None:
