@@ -59,7 +59,7 @@ def sequential_targets(suite: Suite) -> list[str]:
     return [name for name in named if metrics[name].unit == "proportion"]
 
 
-def _uncontrolled_reason(suite: Suite, samples: list[Sample]) -> str | None:
+def uncontrolled_reason(suite: Suite, samples: list[Sample]) -> str | None:
     """Why the suite's metrics cannot be controlled sequentially, or None when they can."""
     targets = sequential_targets(suite)
     if not targets:
@@ -100,7 +100,7 @@ def draw_until_precise(suite: Suite, context: SuiteContext, precision: float,
         _add_stats(stats, run(samples))
         suite.score(samples)
         available = suite.selection()["items_available"]
-        reason = _uncontrolled_reason(suite, samples)
+        reason = uncontrolled_reason(suite, samples)
         if reason is not None:
             return _uncontrolled(suite, context, run, stats, reason)
         seen = {s.id for s in sequence}
