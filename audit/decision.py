@@ -152,6 +152,22 @@ def _add_stats(total: ExecutionStats, chunk: ExecutionStats) -> None:
     total.n_from_store += chunk.n_from_store
 
 
+def rescored_draw(record: dict[str, Any] | None, samples: list[Sample]
+                  ) -> SequentialDraw | None:
+    """A decision run's draw with its sequences recomputed from the samples' current scores
+    (after `fm-audit rescore`), or None for a suite that was not controlled. The stop stays
+    where the run made it: it depended on the items drawn, not on how they are scored, so
+    the sequence of the new scores is as valid there."""
+    if not record or not record.get("controlled"):
+        return None
+    by_id = {s.id: s for s in samples}
+    sequence = [by_id[i] for i in record["sequence"]]
+    bounds = {m: bound([s.scores[m] for s in sequence], record["items_available"])
+              for m in record["half_width"]}
+    updated = dict(record, half_width={m: b.half_width for m, b in bounds.items()})
+    return SequentialDraw(samples, ExecutionStats(), updated, bounds)
+
+
 def with_sequence_intervals(metrics: list[MetricResult], draw: SequentialDraw
                             ) -> list[MetricResult]:
     """The suite's metrics with each controlled metric's overall interval replaced by its

@@ -12,15 +12,17 @@ from audit.config import RunConfig
 from audit.decision import (
     CHUNK,
     SequentialDraw,
+    rescored_draw,
     sequential_targets,
     uncontrolled_reason,
     with_sequence_intervals,
 )
 from audit.execution import ExecutionStats
 from audit.metrics import MetricResult
+from audit.rescore import rescore_run
 from audit.runner import resume_audit, run_audit
 from audit.sequential import Bound, bound
-from audit.suites.base import SuiteContext
+from audit.suites.base import Sample, SuiteContext
 from audit.suites.discovery import select
 
 SUITE = "capability/openbookqa"
@@ -85,10 +87,15 @@ def test_decision_run_stops_when_precise_and_resumes_to_the_same_result(
     (folder / "samples.jsonl").write_text("")
     run = json.loads((folder / "run.json").read_text())
     (folder / "run.json").write_text(json.dumps({**run, "status": "failed"}))
-    resume_audit("decision", tmp_path, model=smollm2)
+    resumed = resume_audit("decision", tmp_path, model=smollm2)
     again = _suite_entry(folder)
     assert again["sequential"] == rule
     assert again["metrics"] == entry["metrics"]
+
+    # Rescoring keeps the confidence sequence as the interval (same scores, same stop).
+    rescored = _suite_entry(rescore_run(resumed, tmp_path, "rescored").path)
+    assert rescored["sequential"] == rule
+    assert rescored["metrics"] == entry["metrics"]
 
 
 def test_a_suite_drawn_over_several_strata_is_not_controlled() -> None:
@@ -114,3 +121,17 @@ def test_only_the_overall_controlled_interval_becomes_the_sequence() -> None:
     # Every item used: the sequence is the set's mean itself, and fixed-n intervals stay.
     draw.record["items_used"] = ITEMS
     assert with_sequence_intervals(metrics, draw) == metrics
+
+
+def test_rescoring_recomputes_the_sequence_at_the_recorded_stop() -> None:
+    samples = [Sample(id=f"item{k}", requests=[], scores={METRIC: float(k % 3 == 0)})
+               for k in range(64)]
+    order = [s.id for s in reversed(samples)]
+    record = {"controlled": True, "sequence": order, "items_used": 64,
+              "items_available": ITEMS, "half_width": {METRIC: 0.01}}
+    draw = rescored_draw(record, samples)
+    expected = bound([s.scores[METRIC] for s in reversed(samples)], ITEMS)
+    assert draw is not None and draw.bounds[METRIC] == expected
+    assert draw.record["half_width"][METRIC] == expected.half_width != 0.01
+    assert draw.record["sequence"] == order
+    assert rescored_draw({"controlled": False}, samples) is None
