@@ -64,6 +64,8 @@ def uncontrolled_reason(suite: Suite, samples: list[Sample]) -> str | None:
     targets = sequential_targets(suite)
     if not targets:
         return "no headline metric that is a per-item proportion"
+    if not samples:
+        return "no items to run (see `skipped`)"
     if suite.strata_drawn != 1:
         return (f"items drawn round-robin over {suite.strata_drawn} strata; a sequence for "
                 "the whole set needs one random order")

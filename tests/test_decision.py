@@ -104,6 +104,7 @@ def test_a_suite_drawn_over_several_strata_is_not_controlled() -> None:
                                                  sequential_limit=CHUNK))
     assert harmful.strata_drawn > 1
     assert "strata" in uncontrolled_reason(harmful, samples)
+    assert "no items" in uncontrolled_reason(harmful, [])  # e.g. every task skipped
 
 
 def test_only_the_overall_controlled_interval_becomes_the_sequence() -> None:
