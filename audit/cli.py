@@ -65,7 +65,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     flags = {
         "model": args.model, "suites": _split_suites(args.suites), "limit": args.limit,
-        "profile": args.profile, "device": args.device, "dtype": args.dtype,
+        "profile": args.profile, "precision": args.precision, "device": args.device,
+        "dtype": args.dtype,
         "batch_size": args.batch_size, "out": args.out, "run_id": args.run_id,
         "country_iso_code": args.country, "pue": args.pue, "seed": args.seed,
         "chat_template": args.chat_template, "num_fewshot": args.num_fewshot,
@@ -302,7 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--suites", action="append",
                      help="suites or families, comma-separated (default: all)")
     run.add_argument("--limit", type=int, help="at most N items per task (for a quick look)")
-    run.add_argument("--profile", choices=["quick", "standard"])
+    run.add_argument("--profile", choices=["quick", "standard", "decision"])
+    run.add_argument("--precision", type=float,
+                     help="decision profile: stop a suite once each controlled metric's 95%% "
+                          "confidence sequence has at most this half-width (default 0.05)")
     run.add_argument("--device", choices=["auto", "cpu", "cuda"])
     run.add_argument("--dtype", help="auto (bf16 on GPU, fp32 on CPU), float32, bfloat16, ...")
     run.add_argument("--batch-size", type=_batch_size, help="auto or N")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from audit.yamlfile import load_yaml_mapping, validate
 
@@ -22,8 +22,12 @@ class RunConfig(BaseModel):
 
     model: str = DEFAULT_MODEL
     suites: list[str] = Field(default_factory=list, description="empty: every discovered suite")
-    profile: Literal["quick", "standard"] = "quick"
+    profile: Literal["quick", "standard", "decision"] = "quick"
     limit: int | None = Field(default=None, ge=1)
+    precision: float = Field(
+        default=0.05, gt=0, lt=0.5,
+        description="decision profile: target half-width of each controlled metric's 95% "
+                    "confidence sequence (0.05 = 5 percentage points)")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     dtype: str = "auto"
     batch_size: int | Literal["auto"] = "auto"
@@ -47,6 +51,14 @@ class RunConfig(BaseModel):
     judge: str | None = Field(
         default=None, description="refusal judge of the misuse suites: patterns, classifier or "
                                   "llm:<model uri>; unset: $FM_AUDIT_JUDGE, else patterns")
+
+    @model_validator(mode="after")
+    def _decision_draws_its_own_count(self) -> RunConfig:
+        if self.profile == "decision" and self.limit is not None:
+            raise ValueError("--limit cannot be combined with the decision profile, which "
+                             "chooses how many items to use; drop --limit or use --profile "
+                             "quick or standard")
+        return self
 
     @field_validator("country_iso_code")
     @classmethod

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from audit import __version__
+from audit.decision import rescored_draw, with_sequence_intervals
 from audit.errors import DatasetError, SuiteError
 from audit.evidence import graded, screening_config
 from audit.formatting import group_label
@@ -50,12 +51,16 @@ def rescore_suite(name: str, entry: dict[str, Any], records: list[dict[str, Any]
     try:
         suite.score(samples)
         metrics = suite.metrics(samples)
+        draw = rescored_draw(entry.get("sequential"), samples)
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise DatasetError(
             f"the samples of suite {name} lack what its scorer needs "
             f"({type(exc).__name__}: {exc})",
             fix="rescore a run folder as fm-audit wrote it; a sample edited by hand or "
                 "written by another tool cannot be rescored.") from exc
+    if draw is not None:
+        metrics = with_sequence_intervals(metrics, draw)
+        entry = dict(entry, sequential=draw.record)
     spec = suite.spec
     new_entry = dict(entry, family=spec.family, description=spec.description,
                      limits=spec.limits,

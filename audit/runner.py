@@ -20,12 +20,13 @@ from typing import Any
 import numpy as np
 
 from audit.config import RunConfig
+from audit.decision import DECISION, draw_until_precise, with_sequence_intervals
 from audit.energy import ACCURACY_NOTE, track_energy
 from audit.engine import FastLM
 from audit.environment import describe_environment
 from audit.errors import AuditError, DatasetError, RunFolderError, UnsupportedRequest
 from audit.evidence import graded, screening_run
-from audit.execution import RequestCache, execute
+from audit.execution import ExecutionStats, RequestCache, execute
 from audit.judges import judge_record, select_judge
 from audit.misuse.data import judge_data
 from audit.models.base import LoadedModel
@@ -34,7 +35,7 @@ from audit.registry import load_model
 from audit.request_store import SharedRequestStore, numerics_identity
 from audit.runfolder import REQUEST_CACHE, SCHEMA_VERSION, RunFolder
 from audit.runstart import claimed_run, new_run_id, resumable_run
-from audit.suites.base import Suite, SuiteContext
+from audit.suites.base import Sample, Suite, SuiteContext
 from audit.suites.discovery import available, select
 
 log = logging.getLogger(__name__)
@@ -100,15 +101,25 @@ def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reque
                store: SharedRequestStore | None
                ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     context = suite_context(suite, model, config)
-    with track_energy(suite.name, config.country_iso_code) as meter:
-        samples = suite.build_samples(context)
+
+    def run(samples: list[Sample]) -> ExecutionStats:
         if not samples and not suite.skipped():
             raise DatasetError(f"suite {suite.name} has no items to run",
                                fix="check its dataset files; an empty dataset cannot be audited.")
-        stats = execute(model.lm, samples, cache, model.tokenizer, label=suite.name,
-                        chunk_size=config.checkpoint_every, store=store)
-        suite.score(samples)
-        metrics = suite.metrics(samples)
+        return execute(model.lm, samples, cache, model.tokenizer, label=suite.name,
+                       chunk_size=config.checkpoint_every, store=store)
+
+    draw = None
+    with track_energy(suite.name, config.country_iso_code) as meter:
+        if config.profile == DECISION:
+            draw = draw_until_precise(suite, context, config.precision, run)
+            samples, stats = draw.samples, draw.stats
+            metrics = with_sequence_intervals(suite.metrics(samples), draw)
+        else:
+            samples = suite.build_samples(context)
+            stats = run(samples)
+            suite.score(samples)
+            metrics = suite.metrics(samples)
     correct = None
     if suite.spec.correct_metric:
         correct = sum(s.scores.get(suite.spec.correct_metric, 0.0) for s in samples)
@@ -127,6 +138,8 @@ def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reque
         "metrics": graded(metrics, {name: m.unit for name, m in spec.metrics.items()},
                           screening_run(config.profile, config.limit)),
     }
+    if draw is not None:
+        results["sequential"] = draw.record
     energy = meter.record(stats.n_requests, stats.n_tokens or None, correct)
     energy["n_executed"] = stats.n_executed
     energy["n_from_shared_cache"] = stats.n_from_store

@@ -73,6 +73,8 @@ class SuiteContext:
     seed: int = 1234
     use_chat_template: bool | None = None
     num_fewshot: int | None = None
+    #: Items the decision profile has drawn so far (None: the profile's counts).
+    sequential_limit: int | None = None
 
     def chat_enabled(self, default: bool) -> bool:
         """Whether to apply the chat template: the user's choice, else the suite's default,
@@ -110,6 +112,8 @@ class Suite(ABC):
     def __init__(self, spec: SuiteSpec) -> None:
         self.spec = spec
         self._selection: dict[str, Any] = {}
+        #: How many strata the last `choose` drew from (1: one random order of all items).
+        self.strata_drawn = 1
 
     @property
     def name(self) -> str:
@@ -127,7 +131,11 @@ class Suite(ABC):
         return value if value is not None else default
 
     def budget(self, context: SuiteContext) -> ItemBudget:
-        """How many items this run draws from the suite: `--limit`, else the profile's counts."""
+        """How many items this run draws from the suite: `--limit`, else the decision
+        profile's items drawn so far, else the profile's counts."""
+        if context.limit is None and context.sequential_limit is not None:
+            return ItemBudget(context.profile, context.seed, "sequential",
+                              limit=context.sequential_limit)
         return resolve_budget(self.spec.profiles, context.profile, context.limit, context.seed)
 
     def choose(self, items: Sequence[Item], context: SuiteContext,
@@ -138,6 +146,7 @@ class Suite(ABC):
         `strata` names what `stratum` returns (e.g. "task")."""
         budget = self.budget(context)
         chosen = select(items, budget, stratum, unit, in_file_order)
+        self.strata_drawn = len({stratum(item) for item in items}) if stratum else 1
         order = ("units ranked by sha256('<seed>:<unit>')" if unit is not None else
                  "seeded draw without replacement, random.Random(<seed>" +
                  ("/<stratum>)" if stratum is not None else ")"))

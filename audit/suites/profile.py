@@ -35,7 +35,7 @@ class Profile(BaseModel):
         return self
 
 
-Origin = Literal["--limit", "profile", "all items"]
+Origin = Literal["--limit", "profile", "all items", "sequential"]
 
 
 @dataclass(frozen=True)
