@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                     "audit.yamlfile", "audit.stats", "audit.metrics", "audit.evidence",
                     "audit.redaction", "audit.environment", "audit.energy", "audit.fetch",
                     "audit.runlock", "audit.policies", "audit.text", "audit.formatting",
-                    "audit.families", "audit.progress", "audit.quiet")),
+                    "audit.families", "audit.progress", "audit.quiet", "audit.sequential")),
     # What a run is asked to do, and the option and result types every model plugin shares.
     ("config", ("audit.config", "audit.models.base")),
     ("registry", ("audit.registry",)),
@@ -32,7 +32,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("models", ("audit.models",)),
     ("suites", ("audit.suites", "audit.data", "audit.bias", "audit.multilingual",
                 "audit.misuse", "audit.judges", "suites")),
-    ("execution", ("audit.execution", "audit.request_store")),
+    ("execution", ("audit.execution", "audit.request_store", "audit.decision")),
     ("runfolder", ("audit.runfolder",)),
     ("runs", ("audit.runstart", "audit.runner", "audit.rescore")),
     ("policy", ("audit.policy",)),
