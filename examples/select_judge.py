@@ -43,6 +43,7 @@ class RememberingEmbedder:
         self.known: dict[str, np.ndarray] = {}
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """The vectors of `texts`, embedding only those not seen before."""
         new = sorted({t for t in texts if t not in self.known})
         for text, vector in zip(new, self.embedder.embed(new), strict=True):
             self.known[text] = vector
