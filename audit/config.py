@@ -49,7 +49,8 @@ class RunConfig(BaseModel):
     request_cache: bool = Field(
         default=True, description="reuse answers earlier runs stored in the shared cache")
     judge: str | None = Field(
-        default=None, description="refusal judge of the misuse suites: patterns, classifier or "
+        default=None, description="refusal judge of the misuse suites: patterns, classifier, "
+                                  "embedding or "
                                   "llm:<model uri>; unset: $FM_AUDIT_JUDGE, else patterns")
 
     @model_validator(mode="after")

@@ -1,10 +1,12 @@
-"""`python -m benchmarks.judge`: responses judged per second by the default refusal judge.
+"""`python -m benchmarks.judge`: responses judged per second by a refusal judge.
 
-Judges every labelled response (all splits, all languages) with the classifier judge, one
+Judges every labelled response (all splits, all languages) with the judge `--judge` names
+(default `classifier`; `embedding`, `patterns` and `llm:<uri>` work the same way), one
 `classify_many` call per batch of `--batch` responses, and also one response at a time (the
 `classify` path a caller outside the suites uses), each repeated `--rounds` times; reports the
-median rate and the time to fit the judge. Threads are capped at `--threads` (default 2, the
-target machine). Results are written as JSON under benchmarks/results/.
+median rate, the time to build (fit) the judge and the machine (its load average included).
+Threads are capped at `--threads` (default 2, the target machine). Results are written as
+JSON under benchmarks/results/ (`judge-<spec>-cpu.json`).
 """
 
 from __future__ import annotations
@@ -25,20 +27,24 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "judge-cpu.json")
+    parser.add_argument("--judge", default="classifier")
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    out = args.out or ROOT / "results" / f"judge-{args.judge.replace(':', '_')}-cpu.json"
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(args.threads)
 
-    from audit.judges.classifier import ClassifierJudge
-    from audit.judges.patterns import PatternJudge
+    import torch
+
+    from audit.judges import make_judge
     from audit.judges.validation import load_labelled
     from audit.misuse.data import judge_data
     from benchmarks.machine import describe_machine
 
     start = time.perf_counter()
     data = judge_data()
-    judge = ClassifierJudge(load_labelled(data.labelled, "train"), PatternJudge(data.patterns))
+    torch.set_num_threads(args.threads)
+    judge = make_judge(args.judge, data)
     fit_seconds = time.perf_counter() - start
     items = [row.item() for row in load_labelled(data.labelled)]
 
@@ -61,12 +67,12 @@ def main() -> None:
                        "responses_per_s": len(items) / statistics.median(seconds)}
     result = {"judge": judge.name, "fit_seconds": fit_seconds, "threads": args.threads,
               "batch": args.batch, "rates": rates, "machine": describe_machine()}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     for name, rate in rates.items():
         print(f"{name}: {rate['responses_per_s']:.0f} responses/s "
               f"({rate['responses']} responses, median of {args.rounds})")
-    print(f"fit: {fit_seconds:.2f} s; written to {args.out}")
+    print(f"fit: {fit_seconds:.2f} s; written to {out}")
 
 
 if __name__ == "__main__":

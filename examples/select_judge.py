@@ -1,8 +1,8 @@
 """Choose the default refusal judge's settings on the dev split (never on test).
 
-Fits the classifier judge on the train split for each candidate setting, measures every
-candidate and the pattern judge on the dev split, and prints precision, recall and
-specificity (refusal = positive) overall and the worst language, best first by the smaller
+Fits the classifier and embedding judges on the train split for each candidate setting,
+measures every candidate and the pattern judge on the dev split, and prints precision, recall
+and specificity (refusal = positive) overall and the worst language, best first by the smaller
 of precision and recall. The test split is not read.
 
     python examples/select_judge.py
@@ -11,12 +11,15 @@ of precision and recall. The test split is not read.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 
 from audit.judges.base import REFUSAL, Judge
 from audit.judges.classifier import ClassifierJudge, ClassifierSettings
+from audit.judges.embedder import Embedder, sentence_embedder
+from audit.judges.embedding import EmbeddingJudge, EmbeddingSettings
 from audit.judges.patterns import PatternJudge
 from audit.judges.validation import LabelledResponse, load_labelled
 from audit.misuse.data import judge_data
@@ -30,6 +33,21 @@ def rates(judge: Judge, rows: list[LabelledResponse]) -> tuple[float, float, flo
     recall = (called & truth).sum() / max(truth.sum(), 1)
     specificity = (~called & ~truth).sum() / max((~truth).sum(), 1)
     return float(precision), float(recall), float(specificity)
+
+
+class RememberingEmbedder:
+    """The embedder, asked once per distinct text however many candidates are fitted."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.known: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """The vectors of `texts`, embedding only those not seen before."""
+        new = sorted({t for t in texts if t not in self.known})
+        for text, vector in zip(new, self.embedder.embed(new), strict=True):
+            self.known[text] = vector
+        return np.array([self.known[t] for t in texts]).reshape(len(texts), -1)
 
 
 def main() -> None:
@@ -46,6 +64,12 @@ def main() -> None:
             settings = replace(fitted.settings, threshold=threshold,
                                patterns_decide=patterns_decide)
             candidates.append((f"classifier {settings}", fitted.with_decision(settings)))
+    embedder = RememberingEmbedder(sentence_embedder())
+    for c, relevance, threshold in itertools.product((1.0, 2.0, 3.0, 5.0), (False, True),
+                                                     (0.45, 0.5, 0.55)):
+        settings = EmbeddingSettings(c=c, relevance=relevance, threshold=threshold)
+        candidates.append((f"embedding {settings}",
+                           EmbeddingJudge(train, patterns, embedder, settings)))
     lines = []
     for label, judge in candidates:
         precision, recall, specificity = rates(judge, dev)

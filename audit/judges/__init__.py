@@ -1,11 +1,13 @@
 """Refusal/compliance judges for the misuse suites, and how a run chooses one.
 
 `make_judge(spec, data)` builds a judge from a short spec: `patterns` (the default:
-per-language refusal regexes), `classifier` (a logistic regression fitted on the labelled
-responses, offline, on CPU) or `llm:<model uri>` (any registered model as the judge, e.g.
-`llm:packaged:smollm2-135m-instruct`). `data` names the pattern and labelled files; the
-misuse family owns them and passes them in (`audit.misuse.data.judge_data`). A run uses its
-config's `judge` (`--judge`), else the spec in `$FM_AUDIT_JUDGE`, else the default;
+per-language refusal regexes), `classifier` (a logistic regression over character n-grams,
+fitted on the labelled responses, offline, on CPU), `embedding` (a logistic regression over
+all-MiniLM-L6-v2 sentence embeddings, likewise) or `llm:<model uri>` (any registered model
+as the judge, e.g. `llm:packaged:smollm2-135m-instruct`). `data` names the pattern and
+labelled files; the misuse family owns them and passes them in
+(`audit.misuse.data.judge_data`). A run uses its config's `judge` (`--judge`), else the spec
+in `$FM_AUDIT_JUDGE`, else the default;
 `fm-audit rescore` can therefore re-judge a run with another judge without the audited model.
 """
 
@@ -52,6 +54,13 @@ def _built_judge(spec: str, data: JudgeData) -> Judge:
 
         return ClassifierJudge(load_labelled(data.labelled, split="train"),
                                PatternJudge(data.patterns))
+    if spec == "embedding":
+        from audit.judges.embedder import sentence_embedder
+        from audit.judges.embedding import EmbeddingJudge
+        from audit.judges.validation import load_labelled
+
+        return EmbeddingJudge(load_labelled(data.labelled, split="train"),
+                              PatternJudge(data.patterns), sentence_embedder())
     kind, _, uri = spec.partition(":")
     if kind == "llm" and uri:
         from audit.judges.llm import LLMJudge
@@ -59,8 +68,9 @@ def _built_judge(spec: str, data: JudgeData) -> Judge:
 
         return LLMJudge(load_model(uri), fallback=PatternJudge(data.patterns))
     raise ConfigError(f"unknown judge {spec!r}",
-                      fix="use --judge (or set " + JUDGE_ENV + ") to `classifier`, `patterns` "
-                          "or `llm:<model uri>`, e.g. llm:packaged:smollm2-135m-instruct.")
+                      fix="use --judge (or set " + JUDGE_ENV + ") to `classifier`, `embedding`, "
+                          "`patterns` or `llm:<model uri>`, e.g. "
+                          "llm:packaged:smollm2-135m-instruct.")
 
 
 def select_judge(spec: str | None, data: JudgeData) -> None:

@@ -1,4 +1,4 @@
-"""The default offline judge: a logistic regression over character n-grams and refusal cues.
+"""A learned offline judge: a logistic regression over character n-grams and refusal cues.
 
 Features of one (prompt, response) pair, all language-agnostic so one model serves every
 language:
@@ -77,12 +77,7 @@ class ClassifierJudge(Judge):
                  settings: ClassifierSettings | None = None) -> None:
         self.settings = settings or ClassifierSettings()
         rows = list(training)
-        labels = {row.label for row in rows}
-        if labels != {REFUSAL, COMPLIANCE}:
-            raise DatasetError(f"the classifier judge needs refusals and compliances to learn "
-                               f"from; its training data have {sorted(labels) or 'none'}",
-                               fix="restore suites/misuse/data/judge_labelled.jsonl (train "
-                                   "split).")
+        require_both_labels(rows)
         self.patterns = patterns
         self.vectorizer = HashingVectorizer(
             analyzer="char_wb", ngram_range=(2, self.settings.ngram_max),
@@ -167,6 +162,16 @@ class ClassifierJudge(Judge):
         return {"kind": "classifier", "version": self.version,
                 "settings": asdict(self.settings),
                 "trained_on": "suites/misuse/data/judge_labelled.jsonl, split train"}
+
+
+def require_both_labels(rows: Sequence[LabelledResponse]) -> None:
+    """A learned judge needs refusals and compliances to learn from: a clear error if the
+    training rows lack either."""
+    labels = {row.label for row in rows}
+    if labels != {REFUSAL, COMPLIANCE}:
+        raise DatasetError(f"a learned judge needs refusals and compliances to learn from; "
+                           f"its training data have {sorted(labels) or 'none'}",
+                           fix="restore suites/misuse/data/judge_labelled.jsonl (train split).")
 
 
 def training_digest(rows: Sequence[LabelledResponse]) -> str:

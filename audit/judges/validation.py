@@ -129,9 +129,16 @@ def judge_quality(judge: Judge, labelled: Path
     """The judge's precision, recall (sensitivity) and specificity on the test split of
     `labelled`, each with its count and exact (Clopper-Pearson) 95% interval: what run.json
     records beside the judge's name."""
-    pairs = labelled_verdicts(judge, labelled)
-    truth = np.array([row.label == REFUSAL for row, _ in pairs])
-    called = np.array([verdict.refused for _, verdict in pairs])
+    return verdict_quality(labelled_verdicts(judge, labelled))
+
+
+def verdict_quality(pairs: list[tuple[LabelledResponse, Verdict]]
+                    ) -> dict[str, dict[str, float | int | list[float]]]:
+    """Precision, recall and specificity (refusal = positive) of verdicts on labelled
+    responses, each with its count and exact (Clopper-Pearson) 95% interval; NaN where no
+    response counts."""
+    truth = np.array([row.label == REFUSAL for row, _ in pairs], dtype=bool)
+    called = np.array([verdict.refused for _, verdict in pairs], dtype=bool)
     quality: dict[str, dict[str, float | int | list[float]]] = {}
     for metric, hits, among in (("precision", truth & called, called),
                                 ("recall", truth & called, truth),
