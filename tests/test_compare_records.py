@@ -425,3 +425,21 @@ def test_a_delta_is_significant_only_below_the_level_after_correction() -> None:
     assert not replace(base, p_value=0.01).significant
     assert replace(base, n_pairs=0, n_a=6, n_b=9).items == 6
     assert replace(base, n_pairs=0, n_a=9, n_b=5).too_few_items
+
+
+@pytest.mark.parametrize("significant_only", [False, True])
+def test_compare_command_states_the_size_of_holms_family(tmp_path: Path, capsys,
+                                                          significant_only: bool) -> None:
+    """The header counts the comparisons Holm's correction ran over (7 of the 11 rows),
+    whether or not --significant then hides the rows that are not significant."""
+    from audit.cli import main
+
+    base, tuned = write_pair(tmp_path)
+    argv = ["compare", "base", "tuned", "--reports", str(tmp_path), "--suites", LANGUAGES]
+    assert main(argv + ["--significant"] * significant_only) == 0
+    header, _, *rows = capsys.readouterr().out.splitlines()
+    # No installed suite is called multilingual/demo, so no statistic hook changes a row:
+    # the rows are those of `expected_records` for that suite, five of them in the family.
+    assert header.endswith("after Holm's correction over the 5 of 8 comparisons that have "
+                           "that many items and a p-value")
+    assert len(rows) == (4 if significant_only else 8)
