@@ -114,7 +114,8 @@ def write_pair(reports: Path) -> tuple[RunFolder, RunFolder]:
         reported("acc", 5 / 9, 9, group={"language": "fra"}),
         reported("acc", 0.0, 7, group=ENG),
         reported("fid", 0.8, 10, 0.03), reported("fid", 0.5, 6, None, {"language": "deu"}),
-        reported("bpb", 1.2, 17, 0.1)], 17)
+        reported("bpb", 1.2, 17, 0.1), reported("aux", 2.0, 7, group={"language": "eng"})],
+        17)
     tuned_languages = entry("multilingual", {
         "acc": info("Accuracy", "multilingual"),
         "fid": info("Fidelity", "multilingual", better="target", target=0.5,
@@ -124,7 +125,7 @@ def write_pair(reports: Path) -> tuple[RunFolder, RunFolder]:
         reported("acc", 5 / 6, 6, group={"language": "fra"}),
         reported("acc", 7 / 8, 8, group=ENG),
         reported("fid", 0.6, 12, 0.04), reported("fid", 0.4, 8, 0.05, {"language": "deu"}),
-        reported("bpb", None, 0)], 16)
+        reported("bpb", None, 0), reported("aux", 3.0, 8, group={"language": "eng"})], 16)
     only_base = entry("capability", {"acc": info("Accuracy", "capability")},
                       [reported("acc", 0.5, 2)], 2)
     base = write_run(reports, "base", {
@@ -221,7 +222,15 @@ def expected_records() -> list[dict[str, Any]]:
              delta=1.0, ci_low=None, ci_high=None, n_pairs=7, method=PAIRED_MEAN, n_a=7,
              n_b=8, p_value=pytest.approx(2 / 2**7), p_adjusted=pytest.approx(3 / 64),
              significant=True, too_few_items=False, improved=True),
-        # No metric_info: sorted last, plain defaults; the other run reports no value.
+        # Metrics without metric_info: after the declared ones, by name (aux before bpb
+        # although its group sorts after bpb's), with plain defaults. aux has no per-item
+        # scores, the hook gives it no value and neither run a standard error.
+        dict(languages, metric="aux", label="aux", unit="", better="higher", family="",
+             target=None, group={"language": "eng"}, group_text="language=eng", value_a=2.0,
+             value_b=3.0, delta=1.0, ci_low=None, ci_high=None, n_pairs=0, method=UNPAIRED,
+             n_a=7, n_b=8, p_value=None, p_adjusted=None, significant=False,
+             too_few_items=False, improved=True),
+        # The other run reports no value.
         dict(languages, metric="bpb", label="bpb", unit="", better="higher", family="",
              target=None, group={}, group_text="overall", value_a=1.2, value_b=None,
              delta=None, ci_low=None, ci_high=None, n_pairs=0, method=NO_SHARED, n_a=17,
@@ -430,7 +439,7 @@ def test_a_delta_is_significant_only_below_the_level_after_correction() -> None:
 @pytest.mark.parametrize("significant_only", [False, True])
 def test_compare_command_states_the_size_of_holms_family(tmp_path: Path, capsys,
                                                           significant_only: bool) -> None:
-    """The header counts the comparisons Holm's correction ran over (7 of the 11 rows),
+    """The header counts the comparisons Holm's correction ran over,
     whether or not --significant then hides the rows that are not significant."""
     from audit.cli import main
 
@@ -439,7 +448,149 @@ def test_compare_command_states_the_size_of_holms_family(tmp_path: Path, capsys,
     assert main(argv + ["--significant"] * significant_only) == 0
     header, _, *rows = capsys.readouterr().out.splitlines()
     # No installed suite is called multilingual/demo, so no statistic hook changes a row:
-    # the rows are those of `expected_records` for that suite, five of them in the family.
-    assert header.endswith("after Holm's correction over the 5 of 8 comparisons that have "
+    # the rows are those of `expected_records` for that suite, five of nine in the family.
+    assert header.endswith("after Holm's correction over the 5 of 9 comparisons that have "
                            "that many items and a p-value")
-    assert len(rows) == (4 if significant_only else 8)
+    assert len(rows) == (4 if significant_only else 9)
+
+
+def test_one_run_is_not_a_comparison(tmp_path: Path) -> None:
+    base = _one_language_run(tmp_path, "base", 2)
+    with pytest.raises(RunFolderError) as error:
+        compare_runs([base])
+    assert (error.value.message, error.value.fix) == (
+        "a comparison needs at least two runs",
+        "name two or more run folders (the first is the baseline).")
+
+
+@pytest.mark.parametrize("scored_in", ["base", "tuned"])
+def test_a_metric_scored_per_item_in_one_run_only_is_compared_unpaired(
+        tmp_path: Path, scored_in: str) -> None:
+    """'tok' has per-item scores in one run only: no pair to difference, and the suite's
+    statistic (which would give 0.5) must not stand in for them. The suite 'bias/unsampled'
+    has samples in neither run: compared from the reported values, with the note."""
+    def run(run_id: str, value: float) -> RunFolder:
+        samples = [sample(BIAS, f"i{i}", {"tok": float(i)} if run_id == scored_in else {})
+                   for i in range(8)]
+        suites = {BIAS: entry("bias", {}, [reported("tok", value, 8, 0.3)], 8),
+                  "bias/unsampled": entry("bias", {}, [reported("tok", value, 8, 0.4)], 0)}
+        return write_run(tmp_path, run_id, suites, samples)
+
+    def half(metric: str, group: dict[str, str], records: list[dict]) -> float:
+        return 0.5
+
+    deltas = compare_pair(run("base", 3.5), run("tuned", 4.5),
+                          statistics={BIAS: half, "bias/unsampled": half})
+    assert [(d.suite, d.method, d.n_pairs, d.delta, d.notes) for d in deltas] == [
+        (BIAS, UNPAIRED, 0, 1.0, []),
+        ("bias/unsampled", UNPAIRED, 0, 1.0, [NOT_SHARED_NOTE])]
+    assert deltas[0].ci_high - deltas[0].ci_low == pytest.approx(2 * 1.959964 * 0.3 * 2**0.5)
+
+
+@pytest.mark.parametrize(("se_a", "se_b"), [(0.03, 0.0), (0.0, 0.04)])
+def test_an_unpaired_difference_with_one_zero_standard_error_keeps_the_other(
+        se_a: float, se_b: float) -> None:
+    from audit.report.compare import _unpaired
+
+    low, high = _unpaired({"value": 0.5, "stderr": se_a}, {"value": 0.6, "stderr": se_b})[3:5]
+    assert high - low == pytest.approx(2 * 1.959964 * max(se_a, se_b))
+
+
+def test_resamples_where_only_one_run_is_undefined_are_dropped() -> None:
+    """The statistic is the mean of x over items marked 'ok'. In the other run only item 0 is
+    ok: a resample without item 0 is defined for the baseline but not for the other run, and
+    is dropped rather than subtracted."""
+    def mean_ok(records: list[dict]) -> float | None:
+        chosen = [r["x"] for r in records if r["ok"]]
+        return sum(chosen) / len(chosen) if chosen else None
+
+    before = [{"x": float(i), "ok": True} for i in range(12)]
+    after = [{"x": 20.0, "ok": i == 0} for i in range(12)]
+    value_a, value_b, low, high, p_value = paired_statistic_difference(mean_ok, before, after)
+    # Baseline mean 5.5; the other run's 20 wherever defined: every kept difference lies in
+    # [20 - 11, 20 - 0], so the interval does too and p is the floor 2/(kept + 1).
+    assert (value_a, value_b) == (5.5, 20.0)
+    assert 9.0 <= low < 14.5 < high <= 20.0
+    assert 2 / 2001 <= p_value < 2 / 1000
+
+
+SPEC = """
+family: bias
+description: {description}
+kind: python
+implementation: suite.py:{cls}
+metrics:
+  hit: {{label: Hit, description: d, formula: f}}
+  ratio: {{label: Hit odds, description: d, formula: f, unit: ratio, better: lower}}
+"""
+
+SUITES = '''
+from audit.suites.base import Suite
+
+
+class PlainSuite(Suite):
+    """Test double: a suite without a derived-metric hook."""
+
+    def build_samples(self, context):
+        return []
+
+    def score(self, samples):
+        return None
+
+
+class OddsSuite(PlainSuite):
+    """Test double: odds of a hit among the group's items, for the metric 'ratio' only."""
+
+    def statistic(self, metric, group, samples):
+        if metric != "ratio":
+            return None
+        chosen = [s for s in samples if all(s.group.get(k) == v for k, v in group.items())]
+        hits = sum(s.scores["hit"] for s in chosen)
+        return hits / (len(chosen) - hits) if len(chosen) > hits else None
+'''
+
+
+@pytest.fixture
+def installed_suites(tmp_path: Path, monkeypatch) -> Path:
+    """Three suites as an installation would find them, in this order: one that cannot be
+    built, one without a statistic and one with it."""
+    for name, cls in (("a_broken", "MissingSuite"), ("b_plain", "PlainSuite"),
+                      ("c_odds", "OddsSuite")):
+        folder = tmp_path / "suites" / "bias" / name
+        folder.mkdir(parents=True)
+        (folder / "suite.yaml").write_text(SPEC.format(description=name, cls=cls))
+        (folder / "suite.py").write_text(SUITES)
+    monkeypatch.setenv("FM_AUDIT_SUITES", str(tmp_path / "suites"))
+    return tmp_path
+
+
+def test_suite_statistics_skips_broken_and_plain_suites_and_passes_metric_and_group(
+        installed_suites: Path, caplog) -> None:
+    from audit.report.compare import suite_statistics
+
+    with caplog.at_level(logging.WARNING, logger="audit.report.compare"):
+        hooks = suite_statistics()
+    assert list(hooks) == ["bias/c_odds"]
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [
+        "Suite bias/a_broken cannot be loaded for comparison"]
+    assert "MissingSuite" in caplog.records[0].getMessage()
+    records = [sample("bias/c_odds", str(i), {"hit": float(i < 3)},
+                      {"kind": "a" if i < 4 else "b"}) for i in range(8)]
+    # Group a: items 0-3, three hits: odds 3/1. Group b: no hit: 0/4. Another metric: none.
+    assert hooks["bias/c_odds"]("ratio", {"kind": "a"}, records) == 3.0
+    assert hooks["bias/c_odds"]("ratio", {"kind": "b"}, records) == 0.0
+    assert hooks["bias/c_odds"]("hit", {}, records) is None
+
+
+def test_a_run_of_derived_metrics_only_finds_the_installed_statistic(
+        installed_suites: Path) -> None:
+    """Only 'ratio' is reported (no per-item metric): compare looks the hook up itself."""
+    def run(run_id: str, hits: int) -> RunFolder:
+        samples = [sample("bias/c_odds", str(i), {"hit": float(i < hits)}) for i in range(20)]
+        metrics = [reported("ratio", hits / (20 - hits), 20)]
+        suite = entry("bias", {"ratio": info("Hit odds", "bias", "lower", "ratio")}, metrics, 20)
+        return write_run(installed_suites, run_id, {"bias/c_odds": suite}, samples)
+
+    (ratio,) = compare_pair(run("base", 5), run("tuned", 10))
+    assert (ratio.method, ratio.n_pairs) == (PAIRED_STATISTIC, 20)
+    assert ratio.delta == pytest.approx(10 / 10 - 5 / 15)
