@@ -421,6 +421,8 @@ def test_sign_flip_monte_carlo_agrees_with_full_enumeration() -> None:
     exact = np.mean(np.abs(signs @ differences) >= abs(differences.sum()) - 1e-9)
     assert 0.005 < exact < 0.2  # a p-value away from both floors
     assert sign_flip_p_value(differences) == pytest.approx(exact, abs=0.01)
+    # Seeded: the same differences give the same p-value every time.
+    assert len({sign_flip_p_value(differences) for _ in range(3)}) == 1
 
 
 def test_a_delta_is_significant_only_below_the_level_after_correction() -> None:
