@@ -596,3 +596,17 @@ def test_a_run_of_derived_metrics_only_finds_the_installed_statistic(
     (ratio,) = compare_pair(run("base", 5), run("tuned", 10))
     assert (ratio.method, ratio.n_pairs) == (PAIRED_STATISTIC, 20)
     assert ratio.delta == pytest.approx(10 / 10 - 5 / 15)
+
+
+@pytest.mark.parametrize("reported_by", ["base", "tuned"])
+def test_a_metric_reported_by_one_run_only_keeps_that_runs_value_and_n(
+        tmp_path: Path, reported_by: str) -> None:
+    def run(run_id: str) -> RunFolder:
+        samples = [sample(BIAS, f"i{i}", {"hit": 1.0}) for i in range(6)]
+        metrics = [reported("hit", 0.25, 6)] if run_id == reported_by else []
+        return write_run(tmp_path, run_id, {BIAS: entry("bias", {}, metrics, 6)}, samples)
+
+    (only,) = compare_pair(run("base"), run("tuned"), statistics={})
+    expected = (0.25, None, 6, 0) if reported_by == "base" else (None, 0.25, 0, 6)
+    assert (only.value_a, only.value_b, only.n_a, only.n_b) == expected
+    assert (only.method, only.delta, only.n_pairs, only.p_value) == (ABSENT, None, 0, None)
