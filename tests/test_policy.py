@@ -184,3 +184,10 @@ def test_gate_counts_every_status_from_zero() -> None:
                              "insufficient evidence": 3}
     assert GateResult("p", "p.yaml", []).counts() == {
         "pass": 0, "fail": 0, "warn": 0, "not evaluated": 0, "insufficient evidence": 0}
+
+
+def test_a_malformed_policy_is_named_as_a_policy(tmp_path: Path) -> None:
+    broken = tmp_path / "gate.yaml"
+    broken.write_text("name: p\nrules: []\n")
+    with pytest.raises(ConfigError, match=r"^policy .*gate\.yaml is invalid: rules"):
+        load_policy(broken)
