@@ -344,3 +344,10 @@ def test_half_an_interval_is_no_interval(low: float | None, high: float | None) 
     verdicts = gate(THRESHOLD, results([metric("acc", 0.5, 100, low, high)])).verdicts
     assert [v.status for v in verdicts] == ["insufficient evidence"]
     assert "has no 95% interval" in verdicts[0].evidence
+
+
+def test_a_grouped_rule_with_no_value_names_its_group() -> None:
+    rule = {**THRESHOLD, "group": {"language": "xho"}}
+    verdicts = gate(rule, results([metric("acc", 0.6, 100, 0.5, 0.7, language="eng")])).verdicts
+    assert [v.status for v in verdicts] == ["not evaluated"]
+    assert "no value of metric 'acc' (language=xho)" in verdicts[0].evidence
