@@ -205,6 +205,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                                  "anyway (the output is then not evidence).")
     frame = deltas_frame(compare_runs(folders, args.baseline,
                                       _split_suites(args.suites)))
+    # Holm's family: the rows with a corrected p-value, counted before --significant filters.
+    corrected, compared = int(frame["p_adjusted"].notna().sum()), len(frame)
     if args.significant and not frame.empty:
         frame = frame[frame["significant"]]
     if args.format == "csv":
@@ -217,7 +219,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         print(f"Baseline: {folders[args.baseline].run_id}; delta = run - baseline on the "
               "items both runs scored (n_pairs per group); significant needs at least "
               f"{MIN_ITEMS_FOR_SIGNIFICANCE} paired items and a p-value below 0.05 after "
-              f"{MULTIPLICITY}'s correction over all {len(frame)} comparisons")
+              f"{MULTIPLICITY}'s correction over the {corrected} of {compared} comparisons "
+              "that have that many items and a p-value")
         print(frame[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}")
               if not frame.empty else "No metric in common.")
     return 0

@@ -166,3 +166,28 @@ def test_gate_command_exit_status(tmp_path: Path, audited, capsys) -> None:
     broken.write_text("name: b\nrules:\n  - {id: r, metric: mc_acc, op: '>=', threshold: x}\n")
     assert main(["gate", str(audited.path), "--policy", str(broken)]) == 2
     assert "line 3" in capsys.readouterr().err
+
+
+def test_gate_counts_every_status_from_zero() -> None:
+    """The gate's summary line counts each status exactly, from zero, with 0 for a status no
+    rule reached (mutmut survivors: counts starting at 1, or set to 1 instead of added)."""
+    from audit.policy import GateResult, RuleVerdict
+
+    def verdict(status: str) -> RuleVerdict:
+        return RuleVerdict(rule=status, description="", status=status, light="grey",
+                           evidence="")
+
+    statuses = ["pass", "pass", "fail", "insufficient evidence", "insufficient evidence",
+                "insufficient evidence"]
+    gate = GateResult("p", "p.yaml", [verdict(s) for s in statuses])
+    assert gate.counts() == {"pass": 2, "fail": 1, "warn": 0, "not evaluated": 0,
+                             "insufficient evidence": 3}
+    assert GateResult("p", "p.yaml", []).counts() == {
+        "pass": 0, "fail": 0, "warn": 0, "not evaluated": 0, "insufficient evidence": 0}
+
+
+def test_a_malformed_policy_is_named_as_a_policy(tmp_path: Path) -> None:
+    broken = tmp_path / "gate.yaml"
+    broken.write_text("name: p\nrules: []\n")
+    with pytest.raises(ConfigError, match=r"^policy .*gate\.yaml is invalid: rules"):
+        load_policy(broken)

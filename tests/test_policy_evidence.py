@@ -283,3 +283,71 @@ def test_parity_rule_without_its_gap_metric_is_not_evaluated_and_blocks() -> Non
 def test_parity_rule_refuses_threshold_fields() -> None:
     with pytest.raises(ValueError, match="language_parity rule takes `max_gap`"):
         Policy.model_validate({"name": "p", "rules": [{**PARITY, "op": ">="}]})
+
+
+GAP_RULE = {"id": "g", "kind": "language_gap", "suite": "s/*", "metric": "acc", "max_gap": 0.1}
+
+
+@pytest.mark.parametrize(("rule", "entries"), [
+    (THRESHOLD, [metric("acc", 0.6, 100, 0.5, 0.7)]),                    # judged
+    (THRESHOLD, [metric("acc", 0.6, 5, 0.3, 0.9)]),                      # too few items
+    ({**THRESHOLD, "metric": "missing"}, [metric("acc", 0.6, 100, 0.5, 0.7)]),  # not found
+    (GAP_RULE, [metric("acc", 0.6, 100, 0.5, 0.7, language="eng"),
+           metric("acc", 0.2, 100, 0.1, 0.3, language="fra")]),         # judged: fails
+    (GAP_RULE, [metric("acc", 0.6, 100, 0.5, 0.7, language="eng"),
+           metric("acc", 0.2, 5, 0.0, 0.6, language="fra")]),           # too few items
+])
+def test_a_warning_rule_stays_a_warning_in_every_verdict(rule: dict[str, Any],
+                                                         entries: list[dict[str, Any]]) -> None:
+    """severity: warn reaches every kind of verdict, so none of them fails the gate."""
+    result = gate({**rule, "severity": "warn"}, results(entries))
+    assert [v.severity for v in result.verdicts] == ["warn"] and result.passed
+
+
+def test_a_parity_rule_with_no_allowed_gap_needs_a_gap_of_at_least_zero() -> None:
+    rule = {"id": "p", "kind": "language_parity", "suite": "s/*", "metric": "refusal",
+            "max_gap": 0.0}
+    behind = results([metric("refusal_gap_to_eng", -0.5, 100, -0.6, -0.4, language="fra")])
+    even = results([metric("refusal_gap_to_eng", 0.0, 100, -0.05, 0.05, language="fra")])
+    assert [v.status for v in gate(rule, behind).verdicts] == ["fail"]
+    assert [v.status for v in gate(rule, even).verdicts] == ["pass"]
+
+
+def test_a_gap_rule_goes_on_to_the_next_metric_after_one_it_cannot_judge() -> None:
+    """Metrics matching 'acc*' in name order: acc_a has no reference language, acc_b has a
+    target instead of a direction, acc_c is judged. Each is reported; none stops the rest."""
+    found = {"suites": {"s/x": {"family": "multilingual", "metric_info": {
+        "acc_a": {"unit": "proportion", "better": "higher"},
+        "acc_b": {"unit": "proportion", "better": "target"},
+        "acc_c": {"unit": "proportion", "better": "higher"}}, "metrics": [
+        metric("acc_a", 0.5, 100, 0.4, 0.6, language="fra"),
+        metric("acc_b", 0.5, 100, 0.4, 0.6, language="eng"),
+        metric("acc_b", 0.5, 100, 0.4, 0.6, language="fra"),
+        metric("acc_c", 0.5, 100, 0.45, 0.55, language="eng"),
+        metric("acc_c", 0.5, 100, 0.45, 0.55, language="fra")]}}}
+    verdicts = gate({**GAP_RULE, "metric": "acc*"}, found).verdicts
+    assert [(v.status, v.metric) for v in verdicts] == [("not evaluated", "acc*"),
+                                                         ("pass", "acc_c")]
+    assert "acc_b has a target" in verdicts[0].evidence
+
+
+def test_points_for_shares_and_plain_numbers_for_other_units() -> None:
+    from audit.policy import _points, _signed_points
+
+    assert (_points(0.25, "proportion"), _signed_points(0.25, "proportion")) == (
+        "25.0 points", "+25.0 points")
+    assert (_points(0.25, "ratio"), _signed_points(0.25, "ratio")) == ("0.25", "+0.25")
+
+
+@pytest.mark.parametrize(("low", "high"), [(0.4, None), (None, 0.6)])
+def test_half_an_interval_is_no_interval(low: float | None, high: float | None) -> None:
+    verdicts = gate(THRESHOLD, results([metric("acc", 0.5, 100, low, high)])).verdicts
+    assert [v.status for v in verdicts] == ["insufficient evidence"]
+    assert "has no 95% interval" in verdicts[0].evidence
+
+
+def test_a_grouped_rule_with_no_value_names_its_group() -> None:
+    rule = {**THRESHOLD, "group": {"language": "xho"}}
+    verdicts = gate(rule, results([metric("acc", 0.6, 100, 0.5, 0.7, language="eng")])).verdicts
+    assert [v.status for v in verdicts] == ["not evaluated"]
+    assert "no value of metric 'acc' (language=xho)" in verdicts[0].evidence

@@ -9,8 +9,15 @@ AI Act's Annex XI (technical documentation of general-purpose AI models) and Ann
 
 from __future__ import annotations
 
-from audit.evidence import DECISION_MAX_WIDTH, DECISION_MIN_N, MIN_N, SCREENING_LABEL
+from audit.evidence import (
+    DECISION_MAX_RELATIVE_WIDTH,
+    DECISION_MAX_WIDTH,
+    DECISION_MIN_N,
+    MIN_N,
+    SCREENING_LABEL,
+)
 from audit.report.compare import SIGNIFICANCE_RULE
+from audit.stats import BOOTSTRAP_MIN_N
 
 HOW_TO_READ = [
     "Each number is measured on a fixed set of test items and comes with a 95% confidence "
@@ -28,13 +35,16 @@ HOW_TO_READ = [
     "harmful requests), lower (over-refusal, cost) or a target (e.g. 50% in a paired bias "
     "test, where either direction away from it shows a preference).",
     "Intervals: shares of items use the exact Clopper-Pearson interval; other means the "
-    "Student-t interval; ratios and bias scores a bootstrap over items, only from 10 items on; "
+    "Student-t interval; ratios and bias scores a bootstrap over items, only from "
+    f"{BOOTSTRAP_MIN_N} items on; "
     "rates corrected for an imperfect refusal judge carry the judge's own uncertainty and are "
     "never narrower than a perfect judge's. Where the data cannot bound a number, no interval "
     "is shown rather than a misleadingly narrow one.",
     f"Evidence: each number is graded insufficient (no interval, or fewer than {MIN_N} items), "
-    f"decision-grade (at least {DECISION_MIN_N} items and, for shares, an interval at most "
-    f"{100 * DECISION_MAX_WIDTH:.0f} points wide) or screening (anything between). A run made "
+    f"decision-grade (at least {DECISION_MIN_N} items and an interval at most "
+    f"{100 * DECISION_MAX_WIDTH:.0f} points wide for a share or a score from -1 to 1, at most "
+    f"{100 * DECISION_MAX_RELATIVE_WIDTH:.0f}% of the value for other numbers) or screening "
+    "(anything between). A run made "
     f"with the quick profile or a --limit is marked '{SCREENING_LABEL}'. A policy rule with "
     "too few items is 'insufficient evidence', never a pass.",
     "Percentages are shares of items. A difference between two runs is given in percentage "
