@@ -32,6 +32,7 @@ from audit.report.compare import (
     compare_pair,
     compare_runs,
     deltas_frame,
+    paired_mean_difference,
     paired_statistic_difference,
     same_runs,
     sign_flip_p_value,
@@ -610,3 +611,16 @@ def test_a_metric_reported_by_one_run_only_keeps_that_runs_value_and_n(
     expected = (0.25, None, 6, 0) if reported_by == "base" else (None, 0.25, 0, 6)
     assert (only.value_a, only.value_b, only.n_a, only.n_b) == expected
     assert (only.method, only.delta, only.n_pairs, only.p_value) == (ABSENT, None, 0, None)
+
+
+def test_a_paired_share_difference_never_reaches_past_100_points() -> None:
+    # Four pairs of 0/1 scores: differences 1, 1, 1, -1. Student-t: mean 0.5, sd 1, half-width
+    # t(0.975, 3) * 1 / 2 = 3.182 / 2 = 1.591, so [-1.091, 2.091] before the cut.
+    a = np.array([0.0, 0.0, 0.0, 1.0])
+    b = np.array([1.0, 1.0, 1.0, 0.0])
+    delta, low, high, _ = paired_mean_difference(a, b)
+    assert delta == 0.5 and (low, high) == (-1.0, 1.0)
+    # Scores that are not 0/1 keep the whole t interval (their difference is not bounded).
+    _, low, high, _ = paired_mean_difference(a * 2, b * 2)
+    assert low == pytest.approx(1.0 - 3.182446 * 2 / 2, abs=1e-5)
+    assert high == pytest.approx(1.0 + 3.182446, abs=1e-5)

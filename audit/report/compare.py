@@ -3,9 +3,10 @@
 Two runs of different models (or a fine-tune and its base) answered the same items, so the
 honest comparison pairs them: for every metric that is a mean of per-item scores, the
 difference is the mean of per-item differences over the items both runs scored in the group,
-with a Student-t 95% CI over those differences and a paired sign-flip permutation test (exact
-up to `EXACT_FLIPS_UP_TO` pairs, seeded Monte Carlo beyond). Pairing removes the spread between
-items, so a real difference shows up with far fewer items than two separate intervals need.
+with a Student-t 95% CI over those differences (cut to [-1, 1] for 0/1 scores) and a paired
+sign-flip permutation test (exact up to `EXACT_FLIPS_UP_TO` pairs, seeded Monte Carlo beyond).
+Pairing removes the spread between items, so a real difference shows up with far fewer items
+than two separate intervals need.
 
 A metric that is not a per-item mean (a ratio, a bias score) is bootstrapped over the shared
 items, resampling the same positions in both runs, when its suite can recompute it from samples
@@ -42,6 +43,7 @@ from audit.stats import (
     Z95,
     bootstrap_interval,
     expanded_tail,
+    is_binary,
     student_t_interval,
 )
 
@@ -176,10 +178,16 @@ def sign_flip_p_value(differences: np.ndarray, seed: int = BOOTSTRAP_SEED) -> fl
 def paired_mean_difference(a: np.ndarray, b: np.ndarray
                            ) -> tuple[float, float | None, float | None, float]:
     """Mean of b - a over pairs, its Student-t 95% CI (None when the differences have no
-    spread) and the sign-flip permutation p-value."""
+    spread) and the sign-flip permutation p-value.
+
+    When both runs' scores are 0/1 (a share), the difference cannot leave [-1, 1], so the
+    interval is cut there: at a few pairs the t quantile would otherwise reach past it (n = 4
+    gave -177 to +127 points), which claims nothing true and reads as nonsense."""
     differences = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
     interval = student_t_interval(differences)
     low, high = interval if interval is not None else (None, None)
+    if interval is not None and is_binary(a) and is_binary(b):
+        low, high = max(-1.0, low), min(1.0, high)
     return float(differences.mean()), low, high, sign_flip_p_value(differences)
 
 
