@@ -22,7 +22,8 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.fm-audit-runtime
 TESTING := $(VENV)/.fm-audit-testing
 # Modules are compiled when first imported instead of all at install time (halves the install).
-PIP := $(BIN)/python -m pip install --quiet --no-compile
+# -qq keeps pip to its errors: the terminal of `make audit` shows the audit, not index warnings.
+PIP := $(BIN)/python -m pip install -qq --no-compile
 # The browser tests (dashboard) and PDF export drive Debian's Chromium; never a downloaded one.
 CHROMIUM := /usr/bin/chromium
 
@@ -38,15 +39,17 @@ $(CHROMIUM):
 	fi
 
 $(RUNTIME): pyproject.toml setup.py constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(PIP) $(PIP_TORCH_ARGS) "$(TORCH)"
-	$(PIP) -c constraints.txt -e .
-	touch $(RUNTIME)
+	@echo "Installing fm-audit and $(TORCH) into $(VENV) (once; a few minutes)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -qq --upgrade pip
+	@$(PIP) $(PIP_TORCH_ARGS) "$(TORCH)"
+	@$(PIP) -c constraints.txt -e .
+	@touch $(RUNTIME)
 
 $(TESTING): $(RUNTIME)
-	$(PIP) -c constraints.txt -e ".[test]"
-	touch $(TESTING)
+	@echo "Installing the test tools into $(VENV) (once)"
+	@$(PIP) -c constraints.txt -e ".[test]"
+	@touch $(TESTING)
 
 # A vLLM server (CPU build) for the `openai:` scheme and for tests/test_servers.py, started as
 #   $(VLLM_VENV)/bin/python -m vllm.entrypoints.openai.api_server --model DIR ...
