@@ -1,0 +1,55 @@
+"""Cross-lingual safety parity of each run against a baseline, for the Compare and Misuse
+pages: refusal of misuse/harmful's parallel requests per language in both runs, the paired
+change, and each run's gap to English (numbers from `audit.report.safety_parity`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from audit.report.build import language_label
+from audit.report.frames import RunData
+from audit.report.safety_parity import parity_frames, safety_parity
+from audit.runfolder import RunFolder
+from dashboard.charts import ci_chart, delta_chart
+from dashboard.ui import how_to_read
+
+
+@st.cache_data(show_spinner="Pairing harmful requests by language…", max_entries=32)
+def _frames(baseline: tuple[str, str, str], other: tuple[str, str, str]
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(path, fingerprint, label) of each run -> the parity frames (cached on fingerprints)."""
+    rows = safety_parity(RunFolder(Path(baseline[0])).iter_samples(),
+                         RunFolder(Path(other[0])).iter_samples())
+    return parity_frames(rows, baseline[2], other[2], language_label)
+
+
+def parity_section(runs: list[RunData], baseline: RunData) -> None:
+    """For each run other than `baseline` that shares parallel harmful requests with it: the
+    refusal chart per language and run, and the paired change and gaps to English."""
+    shown = False
+    for run in runs:
+        if run.run_id == baseline.run_id:
+            continue
+        refusal, deltas = _frames((baseline.path, baseline.fingerprint, baseline.label),
+                                  (run.path, run.fingerprint, run.label))
+        if refusal.empty:
+            continue
+        if not shown:
+            st.header("Cross-lingual safety parity")
+            st.write("The project's harmful requests are asked in every language, so each "
+                     "language is compared request by request: between the runs, and with "
+                     "English. Few requests per language: read the intervals first.")
+            shown = True
+        st.subheader(f"{run.label} against {baseline.label}")
+        st.altair_chart(ci_chart(refusal, "language",
+                                 title="Refusal of the same harmful requests, by language"),
+                        width="stretch")
+        how_to_read("each dot is the share of the language's requests a run refused (as its "
+                    "judge saw it); the bar is the exact 95% interval.")
+        st.altair_chart(delta_chart(deltas), width="stretch")
+        how_to_read("'change' is this run minus the baseline on the same requests; 'gap to "
+                    "English' is the language minus English in each run. Bars are paired 95% "
+                    "intervals; one that crosses the dashed zero line shows no difference.")
