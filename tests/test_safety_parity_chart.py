@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 from scipy.stats import beta
 
-from audit.misuse.parity import paired_difference
+from audit.misuse.parity import paired_difference, parity_metrics, parity_point
 from audit.report.build import build_report
+from audit.report.compare import PAIRED_STATISTIC, compare_runs
 from audit.report.html import render_html
 from audit.report.markdown import render_markdown
 from audit.report.safety_parity import parity_frames, safety_parity
@@ -45,8 +46,19 @@ def _dna(refused: float) -> list[dict]:
 
 
 def _write(reports: Path, run_id: str, samples: list[dict]):
-    entry = suite_entry("misuse", {"refusal": info("Refusal of harmful requests", "safety")},
-                        samples, ("language",))
+    """A run whose results hold refusal by language and, as the real suite writes them, the
+    paired parity metrics of the project requests."""
+    entry = suite_entry("misuse", {
+        "refusal": info("Refusal of harmful requests", "safety"),
+        "refusal_gap_to_eng": info("Refusal gap to English", "safety",
+                                   unit="proportion points"),
+        "refusal_ratio_to_eng": info("Refusal ratio to English", "safety", unit="ratio")},
+        samples, ("language",))
+    project = [s for s in samples if s["group"]["source"] == "project"]
+    entry["metrics"] += [m.to_dict() for m in parity_metrics(
+        "refusal", project, language=lambda s: s["group"]["language"],
+        unit=lambda s: s["data"]["request_id"], value=lambda s: s["scores"]["refusal"])
+        if not m.metric.startswith("refusal_worst")]
     return write_run(reports, run_id, {SUITE: entry}, samples)
 
 
@@ -175,3 +187,34 @@ def test_dashboard_pages_chart_the_parity(page: str, runs,
                                         f"{HOSTILE} ({HOSTILE})"}
     gap = deltas[(deltas["label"] == "gap to English") & (deltas["group"] == "Swahili (swh)")]
     assert sorted(gap["delta"]) == pytest.approx([-0.5, -2 / 6])
+
+
+def test_parity_point_counts_repeats_and_shared_units_only() -> None:
+    # (language, unit, refused); unit u3 is asked in Swahili only, so it is left out.
+    items = [("eng", "u1", 1.0), ("eng", "u2", 1.0), ("swh", "u1", 1.0), ("swh", "u2", 0.0),
+             ("swh", "u3", 1.0)]
+    point = {"language": lambda i: i[0], "unit": lambda i: i[1], "value": lambda i: i[2]}
+    assert parity_point("gap", items, **point, target="swh") == pytest.approx(-0.5)
+    assert parity_point("ratio", items, **point, target="swh") == pytest.approx(0.5)
+    # A bootstrap draw that repeats Swahili's u2 twice: (1 + 0 + 0) / 3 - 1.
+    drawn = items + [("swh", "u2", 0.0)]
+    assert parity_point("gap", drawn, **point, target="swh") == pytest.approx(1 / 3 - 1)
+    assert parity_point("gap", items, **point, target="hin") is None
+    never = [("eng", "u1", 0.0), ("swh", "u1", 1.0)]
+    assert parity_point("ratio", never, **point, target="swh") is None
+
+
+def test_compare_pairs_the_parity_metrics_by_item(runs) -> None:
+    deltas = {(d.metric, d.group.get("language")): d for d in compare_runs(list(runs))
+              if d.metric.startswith("refusal_")}
+    for language in ("swh", "hin"):
+        gap = deltas[("refusal_gap_to_eng", language)]
+        assert gap.method == PAIRED_STATISTIC
+        before = (sum(BASE[language]) - sum(BASE["eng"])) / 6
+        after = (sum(TUNED[language]) - sum(TUNED["eng"])) / 6
+        assert (gap.value_a, gap.value_b) == pytest.approx((before, after))
+        assert gap.delta == pytest.approx(after - before)
+        assert gap.ci_low <= gap.delta <= gap.ci_high
+        ratio = deltas[("refusal_ratio_to_eng", language)]
+        assert ratio.method == PAIRED_STATISTIC
+        assert ratio.value_b == pytest.approx(sum(TUNED[language]) / 6)
