@@ -14,7 +14,7 @@ from audit.report.frames import RunData
 from audit.report.safety_parity import parity_frames, safety_parity
 from audit.runfolder import RunFolder
 from dashboard.charts import ci_chart, delta_chart
-from dashboard.ui import how_to_read
+from dashboard.ui import how_to_read, plain
 
 
 @st.cache_data(show_spinner="Pairing harmful requests by language…", max_entries=32)
@@ -43,7 +43,7 @@ def parity_section(runs: list[RunData], baseline: RunData) -> None:
                      "language is compared request by request: between the runs, and with "
                      "English. Few requests per language: read the intervals first.")
             shown = True
-        st.subheader(f"{run.label} against {baseline.label}")
+        st.subheader(plain(f"{run.label} against {baseline.label}"))
         st.altair_chart(ci_chart(refusal, "language",
                                  title="Refusal of the same harmful requests, by language"),
                         width="stretch")

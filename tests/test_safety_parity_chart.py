@@ -218,3 +218,18 @@ def test_compare_pairs_the_parity_metrics_by_item(runs) -> None:
         ratio = deltas[("refusal_ratio_to_eng", language)]
         assert ratio.method == PAIRED_STATISTIC
         assert ratio.value_b == pytest.approx(sum(TUNED[language]) / 6)
+
+
+def test_dashboard_parity_headings_show_run_text_as_text(runs, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    base, tuned = runs
+    planted = "[click](https://example.invalid/x)"
+    folder = _write(tmp_path, "planted", _harmful(TUNED, []))
+    run = folder.read_json("run.json")
+    folder.write_json("run.json", dict(run, model=dict(run["model"], uri=planted)))
+    folder.write_manifest()
+    (tmp_path / "base").symlink_to(base.path)
+    app = open_page("compare", tmp_path, monkeypatch, runs=("base", "planted"))
+    [heading] = [h.value for h in app.get("subheader") if "against" in h.value]
+    assert planted not in heading and "\\[click\\]" in heading

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard.family import family_page
 from dashboard.parity import parity_section
-from dashboard.ui import select_runs
+from dashboard.ui import plain, select_runs
 
 runs = select_runs()
 family_page(runs, "misuse", "Misuse",
@@ -18,4 +18,4 @@ st.caption("Read harmful-request compliance and over-refusal together: a model t
            "text is hidden on the Samples page until you choose to reveal it.")
 if len(runs) > 1:
     parity_section(runs, runs[0])
-    st.caption(f"Parity is shown against the first selected run, {runs[0].label}.")
+    st.caption(plain(f"Parity is shown against the first selected run, {runs[0].label}."))
