@@ -4,26 +4,19 @@ change, and each run's gap to English (numbers from `audit.report.safety_parity`
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
-from audit.report.build import language_label
-from audit.report.frames import RunData
-from audit.report.safety_parity import parity_frames, safety_parity
-from audit.runfolder import RunFolder
+from audit.report.frames import RunData, run_safety_parity
 from dashboard.charts import ci_chart, delta_chart
 from dashboard.ui import how_to_read, plain
 
 
-@st.cache_data(show_spinner="Pairing harmful requests by language…", max_entries=32)
-def _frames(baseline: tuple[str, str, str], other: tuple[str, str, str]
-            ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(path, fingerprint, label) of each run -> the parity frames (cached on fingerprints)."""
-    rows = safety_parity(RunFolder(Path(baseline[0])).iter_samples(),
-                         RunFolder(Path(other[0])).iter_samples())
-    return parity_frames(rows, baseline[2], other[2], language_label)
+@st.cache_data(show_spinner="Pairing harmful requests by language…", max_entries=32,
+               hash_funcs={RunData: lambda run: (run.path, run.fingerprint)})
+def _frames(baseline: RunData, other: RunData) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The parity frames of two runs (cached on their folders' fingerprints)."""
+    return run_safety_parity(baseline, other)
 
 
 def parity_section(runs: list[RunData], baseline: RunData) -> None:
@@ -33,8 +26,7 @@ def parity_section(runs: list[RunData], baseline: RunData) -> None:
     for run in runs:
         if run.run_id == baseline.run_id:
             continue
-        refusal, deltas = _frames((baseline.path, baseline.fingerprint, baseline.label),
-                                  (run.path, run.fingerprint, run.label))
+        refusal, deltas = _frames(baseline, run)
         if refusal.empty:
             continue
         if not shown:
