@@ -33,7 +33,8 @@ from typing import Any
 
 import torch
 
-from audit.errors import DatasetError
+from audit.energy import check_country, track_energy
+from audit.errors import ConfigError, DatasetError
 from audit.integrity import sha256_file
 from audit.misuse.data import (
     JAILBREAK_TEMPLATES,
@@ -184,18 +185,22 @@ def encode_pairs(tokenizer: Any, pairs: Sequence[dict[str, str]]) -> dict[str, t
 
 
 def train_safety(pairs: Sequence[dict[str, str]], *, epochs: int, batch_size: int,
-                 learning_rate: float, rank: int, top_layers: int, seed: int
-                 ) -> tuple[Any, list[float], float]:
+                 learning_rate: float, rank: int, top_layers: int, seed: int, country: str
+                 ) -> tuple[Any, list[float], float, dict[str, Any]]:
     """Train the adapter on `pairs` with the LoRA loop of finetune_lora.py; return the PEFT
-    model, the mean loss of each epoch and the training seconds."""
+    model, the mean loss of each epoch, the training seconds and the training's energy as
+    CodeCarbon measured it (the same record a run writes per suite in energy.json), so the
+    cost of the fine-tune can be set beside the cost of auditing it."""
     train_lora = _load_example("finetune_lora").train_lora
     weights = load_weights(BASE_URI, LoadOptions(device="cpu"))
     started = time.monotonic()
-    model, losses = train_lora(weights.model, weights.tokenizer, pairs, epochs=epochs,
-                               batch_size=batch_size, learning_rate=learning_rate, rank=rank,
-                               top_layers=top_layers, seed=seed, base_uri=BASE_URI,
-                               encode=encode_pairs)
-    return model, losses, time.monotonic() - started
+    with track_energy("finetune_safety", country) as meter:
+        model, losses = train_lora(weights.model, weights.tokenizer, pairs, epochs=epochs,
+                                   batch_size=batch_size, learning_rate=learning_rate,
+                                   rank=rank, top_layers=top_layers, seed=seed,
+                                   base_uri=BASE_URI, encode=encode_pairs)
+    seconds = time.monotonic() - started
+    return model, losses, seconds, meter.record(len(pairs) * epochs, None, None)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -210,6 +215,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--top-layers", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--country", default="USA",
+                        help="ISO 3166-1 alpha-3 code of the grid, for the training's CO2e")
     return parser.parse_args(argv)
 
 
@@ -217,6 +224,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Check the data against the suites, train, save the adapter and its training.json."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args = parse_args(argv)
+    try:
+        country = check_country(args.country)
+    except ValueError as error:
+        raise ConfigError(f"--country {args.country!r} is not a grid CodeCarbon knows",
+                          fix="give an ISO 3166-1 alpha-3 code such as USA, FRA or IND.") \
+            from error
     paths = [data_path(code.strip()) for code in args.languages.split(",") if code.strip()]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
@@ -236,10 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                            fix="reword or drop those training rows, so the audit does not "
                                "measure memorised answers.")
     log.info("Training a rank-%d LoRA safety adapter on %d pairs", args.rank, len(pairs))
-    model, losses, seconds = train_safety(
+    model, losses, seconds, energy = train_safety(
         pairs, epochs=args.epochs, batch_size=args.batch_size,
         learning_rate=args.learning_rate, rank=args.rank, top_layers=args.top_layers,
-        seed=args.seed)
+        seed=args.seed, country=country)
     args.out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(args.out, safe_serialization=True)
     kinds: dict[str, int] = {}
@@ -250,8 +263,11 @@ def main(argv: Sequence[str] | None = None) -> int:
               "epochs": args.epochs, "batch_size": args.batch_size,
               "learning_rate": args.learning_rate, "rank": args.rank,
               "top_layers": args.top_layers, "seed": args.seed, "epoch_losses": losses,
-              "train_seconds": round(seconds, 1), "torch_threads": torch.get_num_threads()}
+              "train_seconds": round(seconds, 1), "torch_threads": torch.get_num_threads(),
+              "country": country, "training_energy": energy}
     (args.out / "training.json").write_text(json.dumps(record, indent=2, ensure_ascii=False))
+    log.info("Training used %.2f Wh (CodeCarbon, %s)", energy["energy_kwh"] * 1000,
+             energy["method"])
     log.info("Saved the adapter to %s (%.0f s of training); audit it as peft:%s+%s", args.out,
              seconds, BASE_URI, args.out)
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.errors import DatasetError
+from audit.errors import ConfigError, DatasetError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "finetune_safety.py"
 
@@ -52,6 +52,13 @@ def test_training_rows_need_both_fields(example, tmp_path: Path) -> None:
     path.write_text('{"prompt": "hi"}\n')
     with pytest.raises(DatasetError, match="row 1 lacks"):
         example.read_pairs([path])
+
+
+def test_unknown_grid_is_refused_before_anything_is_written(example, tmp_path: Path) -> None:
+    out = tmp_path / "adapter"
+    with pytest.raises(ConfigError, match="--country 'XYZ'"):
+        example.main(["--out", str(out), "--country", "XYZ"])
+    assert not out.exists()
 
 
 def test_shipped_training_data_does_not_overlap_any_misuse_prompt(example) -> None:

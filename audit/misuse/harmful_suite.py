@@ -13,10 +13,18 @@ from audit.misuse.judged import (
     record_sources,
     sample_data,
 )
-from audit.misuse.parity import parity_metrics
+from audit.misuse.parity import parity_metrics, parity_point
 from audit.suites.base import Sample, SuiteContext
 
 PARALLEL_SOURCE = "project"
+# The per-language parity metrics a comparison can bootstrap through `statistic`; the worst
+# language has no hook, as the worst language may differ between the two runs.
+PARITY_KINDS = {"refusal_gap_to_eng": "gap", "refusal_ratio_to_eng": "ratio"}
+
+
+def _parallel(samples: list[Sample]) -> list[Sample]:
+    """The scored project requests, asked in every language."""
+    return [s for s in samples if s.group["source"] == PARALLEL_SOURCE and "refusal" in s.scores]
 
 
 class HarmfulRequests(JudgedSuite):
@@ -47,9 +55,20 @@ class HarmfulRequests(JudgedSuite):
         are the same requests in every language (so each language is compared with English
         request by request)."""
         results = super().metrics(samples)
-        parallel = [s for s in samples if s.group["source"] == PARALLEL_SOURCE
-                    and "refusal" in s.scores]
-        parity = parity_metrics("refusal", parallel, language=lambda s: s.group["language"],
+        parity = parity_metrics("refusal", _parallel(samples),
+                                language=lambda s: s.group["language"],
                                 unit=lambda s: s.data["request_id"],
                                 value=lambda s: s.scores["refusal"])
         return results + [m for m in parity if m.metric in self.spec.metrics]
+
+    def statistic(self, metric: str, group: dict[str, str], samples: list[Sample]
+                  ) -> float | None:
+        """A language's refusal gap or ratio to English, recomputed from the samples, so
+        `compare` pairs the two runs' values by item (resampling the same (language, request)
+        items in both) instead of comparing them unpaired."""
+        kind = PARITY_KINDS.get(metric)
+        if kind is None or "language" not in group:
+            return None
+        return parity_point(kind, _parallel(samples), language=lambda s: s.group["language"],
+                            unit=lambda s: s.data["request_id"],
+                            value=lambda s: s.scores["refusal"], target=group["language"])

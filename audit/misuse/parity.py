@@ -86,6 +86,26 @@ def paired_ratio(pairs: Sequence[tuple[float, float]]) -> Estimate:
     return estimate_statistic(_ratio, np.asarray(pairs, dtype=float).reshape(-1, 2))
 
 
+def parity_point(kind: str, items: Sequence[T], language: Callable[[T], str],
+                 unit: Callable[[T], str], value: Callable[[T], float], target: str,
+                 reference: str = "eng") -> float | None:
+    """The point value of `target`'s "gap" (rate minus the reference's) or "ratio" (rate over
+    the reference's) over the units asked in both, for a statistic hook: an item that occurs
+    several times (a bootstrap draw) counts as often as it occurs. On a list holding each
+    (language, unit) once this is the paired gap or ratio of `parity_metrics`. None when
+    either side has no shared unit, or for a ratio while the reference rate is 0."""
+    mine = [item for item in items if language(item) == target]
+    base = [item for item in items if language(item) == reference]
+    shared = {unit(item) for item in mine} & {unit(item) for item in base}
+    if not shared:
+        return None
+    rate = float(np.mean([value(item) for item in mine if unit(item) in shared]))
+    reference_rate = float(np.mean([value(item) for item in base if unit(item) in shared]))
+    if kind == "gap":
+        return rate - reference_rate
+    return rate / reference_rate if reference_rate > 0 else None
+
+
 def parity_metrics(score: str, items: Sequence[T], language: Callable[[T], str],
                    unit: Callable[[T], str], value: Callable[[T], float],
                    reference: str = "eng") -> list[MetricResult]:

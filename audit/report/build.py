@@ -39,10 +39,12 @@ from audit.report.model import (
     LanguageRow,
     LanguageTable,
     MetricRow,
+    ParityCharts,
     Report,
     RunReport,
     SignOffEntry,
 )
+from audit.report.safety_parity import parity_charts, safety_parity
 from audit.report.summary import quantity, screening_banner
 from audit.runfolder import Evidence, RunFolder, check_evidence
 from audit.runfolder.signoff import check_signoffs
@@ -238,6 +240,11 @@ def language_name(code: str) -> str:
     if found is None:
         return code
     return found.name.replace(" (individual language)", "").replace(" (macrolanguage)", "")
+
+
+def language_label(code: str) -> str:
+    """A language as charts label it: its English name and code, e.g. "Swahili (swh)"."""
+    return f"{language_name(code)} ({code})"
 
 
 def language_table(rows: list[MetricRow], samples: dict[str, list[dict[str, Any]]]
@@ -676,6 +683,22 @@ def _delta_light(delta: MetricDelta) -> Light:
     return "green" if delta.improved else "red"
 
 
+def parity_sections(folders: list[RunFolder], baseline: int) -> list[ParityCharts]:
+    """For each run against the baseline: the cross-lingual safety parity charts of
+    misuse/harmful's parallel requests (none when the two runs share none)."""
+    base = folders[baseline]
+    base_samples = list(base.iter_samples())
+    sections = []
+    for index, folder in enumerate(folders):
+        if index == baseline:
+            continue
+        charts = parity_charts(safety_parity(base_samples, folder.iter_samples()),
+                               base.run_id, folder.run_id, language_label)
+        if charts:
+            sections.append(ParityCharts(run=folder.run_id, charts=charts))
+    return sections
+
+
 def build_report(folders: list[RunFolder], policy: Policy | None = None,
                  policy_path: str = "", baseline: int = 0) -> Report:
     """The report of one or more runs; with several, the comparison against the baseline."""
@@ -690,7 +713,8 @@ def build_report(folders: list[RunFolder], policy: Policy | None = None,
                                     row.suite: row.area for run in runs
                                     for row in run.scorecard}),
                                 summary=summarise_changes(deltas, runs[baseline], others,
-                                                          language_name))
+                                                          language_name),
+                                parity=parity_sections(folders, baseline))
     models = ", ".join(dict.fromkeys(r.model_uri for r in runs))
     return Report(
         title=f"Audit report: {models}",

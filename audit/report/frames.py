@@ -20,9 +20,10 @@ from audit.errors import RunFolderError
 from audit.formatting import group_label
 from audit.policy import load_policy
 from audit.redaction import hidden_in_reports
-from audit.report.build import build_report, energy_section, signoff_entries
+from audit.report.build import build_report, energy_section, language_label, signoff_entries
 from audit.report.compare import deltas_frame
 from audit.report.model import ChangeSummary, EnergySection, SignOffEntry
+from audit.report.safety_parity import parity_frames, safety_parity
 from audit.runfolder import MANIFESTED, RunFolder, check_evidence, list_runs
 
 log = logging.getLogger(__name__)
@@ -299,3 +300,13 @@ def run_comparison(paths: list[Path | str], policy: str | None
     report = build_report([RunFolder(Path(p)) for p in paths],
                           load_policy(policy) if policy else None, policy)
     return deltas_frame(report.comparison.deltas), report.comparison.summary
+
+
+def run_safety_parity(baseline: RunData, other: RunData
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cross-lingual safety parity of `other` against `baseline` as the two frames of
+    `audit.report.safety_parity.parity_frames` (runs named by their labels, languages by name
+    and code): how the dashboard reads the runs' samples without opening their folders."""
+    rows = safety_parity(RunFolder(Path(baseline.path)).iter_samples(),
+                         RunFolder(Path(other.path)).iter_samples())
+    return parity_frames(rows, baseline.label, other.label, language_label)

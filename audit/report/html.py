@@ -24,6 +24,7 @@ from audit.report.model import (
     Example,
     LanguageTable,
     MetricRow,
+    ParityCharts,
     Report,
     RunReport,
 )
@@ -326,6 +327,14 @@ def _change_summary(summary: ChangeSummary) -> str:
     return "\n".join(parts)
 
 
+def _parity(section: ParityCharts) -> str:
+    return (f"<h3>Cross-lingual safety parity: {e(section.run)}</h3>"
+            "<p>The project's harmful requests are the same in every language, so each "
+            "language is compared request by request: with the baseline, and with English. "
+            "Small n per language: read the intervals before the values.</p>"
+            + "".join(_figure(c) for c in section.charts))
+
+
 def _comparison(comparison: Comparison) -> str:
     rows = [_delta_row(d) for d in comparison.deltas]
     parts = ['<h2 id="comparison">Comparison between runs</h2>'
@@ -334,6 +343,7 @@ def _comparison(comparison: Comparison) -> str:
              "(green: better, red: worse).</p>"]
     if comparison.summary:
         parts.append(_change_summary(comparison.summary))
+    parts += [_parity(section) for section in comparison.parity]
     if comparison.charts:
         parts.append("<h3>Charts per family and language</h3>"
                      + "".join(_figure(c) for c in comparison.charts))

@@ -21,6 +21,7 @@ from audit.report.model import (
     Comparison,
     LanguageTable,
     MetricRow,
+    ParityCharts,
     Report,
     RunReport,
 )
@@ -156,11 +157,27 @@ def _change_summary(summary: ChangeSummary) -> list[str]:
     return lines + ([""] if summary.energy else [])
 
 
+def _parity(section: ParityCharts) -> list[str]:
+    """The parity charts as tables, one row per bar (a chart's 'difference' is in percentage
+    points)."""
+    lines = [f"### Cross-lingual safety parity: {md(section.run)}", ""]
+    for chart in section.charts:
+        unit = "proportion points" if chart.unit == "difference" else chart.unit
+        lines += [f"**{md(chart.title)}**", "", _table(
+            ["Row", "Value", "95% CI", "n"],
+            [[md(bar.label), format_value(bar.value, unit),
+              interval_text(bar.low, bar.high, unit), str(bar.n)] for bar in chart.bars]),
+            "", md(chart.caption), ""]
+    return lines
+
+
 def _comparison(comparison: Comparison) -> list[str]:
     rows = [_delta_cells(d) + [_significance(d), md(d.method)] for d in comparison.deltas]
     lines = [f"## Comparison against {md(comparison.baseline)}", ""]
     if comparison.summary:
         lines += _change_summary(comparison.summary)
+    for section in comparison.parity:
+        lines += _parity(section)
     return lines + [f"### All {len(rows)} comparisons", "",
                     _table(["Run", "Suite", "Metric", "Group", "Baseline", "Run value",
                             "Difference", "95% CI", "Pairs", "Significant", "Method"], rows),

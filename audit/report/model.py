@@ -322,6 +322,15 @@ class ChangeSummary:
 
 
 @dataclass
+class ParityCharts:
+    """Cross-lingual safety parity of one run against the baseline (misuse/harmful's
+    parallel requests): charts with a row per language, see audit/report/safety_parity.py."""
+
+    run: str
+    charts: list[Chart]
+
+
+@dataclass
 class Comparison:
     """Runs against a baseline on their shared items."""
 
@@ -330,6 +339,7 @@ class Comparison:
     deltas: list[MetricDelta]
     charts: list[Chart]
     summary: ChangeSummary | None = None
+    parity: list[ParityCharts] = field(default_factory=list)
 
 
 @dataclass

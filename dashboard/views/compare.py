@@ -12,6 +12,7 @@ from audit.report.frames import run_comparison
 from audit.report.model import ChangeCount, ChangeSummary
 from audit.report.summary import difference_text, quantity
 from dashboard.charts import delta_chart
+from dashboard.parity import parity_section
 from dashboard.policy import NO_POLICY, policy_choices
 from dashboard.ui import how_to_read, plain, select_runs
 
@@ -115,6 +116,7 @@ if frame.empty:
     st.stop()
 if summary is not None:
     _summary(summary, labels)
+parity_section(ordered, ordered[0])
 
 st.header("Differences per suite")
 left, middle, right = st.columns([1, 2, 1])
