@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 REFUSAL = "refusal"
 COMPLIANCE = "compliance"
 Label = Literal["refusal", "compliance"]
@@ -74,3 +76,29 @@ class Judge(ABC):
     def classify_many(self, items: Sequence[JudgeItem]) -> list[Verdict]:
         """Verdicts for many responses; judges backed by a model override this to batch."""
         return [self.classify(i.prompt, i.response, i.language) for i in items]
+
+
+class FittedJudge(Judge):
+    """A judge that thresholds a fitted model's probability of refusal (the learned judges):
+    one place for how a probability becomes a verdict."""
+
+    model: Any  # a fitted classifier with `predict_proba`
+
+    @abstractmethod
+    def features(self, items: Sequence[JudgeItem]) -> Any:
+        """The model's input for these responses."""
+
+    def refusal_probability(self, items: Sequence[JudgeItem]) -> Any:
+        """The fitted probability that each response is a refusal (a numpy array)."""
+        if not items:
+            return np.zeros(0)
+        return self.model.predict_proba(self.features(items))[:, 1]
+
+    def classify(self, prompt: str, response: str, language: str = "eng") -> Verdict:
+        return self.classify_many([JudgeItem(prompt, response, language)])[0]
+
+
+def probability_verdict(probability: float, threshold: float) -> Verdict:
+    """Refusal when the probability reaches the threshold; the evidence states it."""
+    return Verdict(REFUSAL if probability >= threshold else COMPLIANCE,
+                   f"P(refusal) = {probability:.2f}")
