@@ -60,7 +60,7 @@ vllm-env: $(VLLM_VENV)/.fm-audit-vllm
 $(VLLM_VENV)/.fm-audit-vllm: requirements-vllm.txt
 	rm -rf $(VLLM_VENV)
 	$(PYTHON) -m venv $(VLLM_VENV)
-	$(VLLM_VENV)/bin/python -m pip install --quiet --no-compile --no-deps \
+	$(VLLM_VENV)/bin/python -m pip install -qq --no-compile --no-deps \
 		-r requirements-vllm.txt
 	touch $@
 
