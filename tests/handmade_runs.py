@@ -127,3 +127,41 @@ def wide_run(reports: Path, run_id: str, shift: int = 0,
         folder.write_json("run.json", dict(run, model=model))
         folder.write_manifest()
     return folder
+
+
+# Test doubles installed as suites (FM_AUDIT_SUITES) by the compare tests: a plain suite and one
+# whose `statistic` hook recomputes the odds of a hit, so compare's paired bootstrap can be checked.
+STATISTIC_SUITE_SPEC = """
+family: bias
+description: {description}
+kind: python
+implementation: suite.py:{cls}
+metrics:
+  hit: {{label: Hit, description: d, formula: f}}
+  ratio: {{label: Hit odds, description: d, formula: f, unit: ratio, better: lower}}
+"""
+
+STATISTIC_SUITES = '''
+from audit.suites.base import Suite
+
+
+class PlainSuite(Suite):
+    """Test double: a suite without a derived-metric hook."""
+
+    def build_samples(self, context):
+        return []
+
+    def score(self, samples):
+        return None
+
+
+class OddsSuite(PlainSuite):
+    """Test double: odds of a hit among the group's items, for the metric 'ratio' only."""
+
+    def statistic(self, metric, group, samples):
+        if metric != "ratio":
+            return None
+        chosen = [s for s in samples if all(s.group.get(k) == v for k, v in group.items())]
+        hits = sum(s.scores["hit"] for s in chosen)
+        return hits / (len(chosen) - hits) if len(chosen) > hits else None
+'''

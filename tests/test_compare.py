@@ -21,7 +21,14 @@ from audit.report.compare import (
     same_runs,
     sign_flip_p_value,
 )
-from tests.handmade_runs import info, sample, suite_entry, write_run
+from tests.handmade_runs import (
+    STATISTIC_SUITE_SPEC,
+    STATISTIC_SUITES,
+    info,
+    sample,
+    suite_entry,
+    write_run,
+)
 
 SUITE = "multilingual/mc"
 
@@ -137,40 +144,14 @@ def test_derived_metric_uses_the_suite_statistic_or_says_unpaired(tmp_path: Path
     assert unpaired.p_value < 1e-6
 
 
-ODDS_SUITE = '''
-from audit.suites.base import Suite
-
-
-class OddsSuite(Suite):
-    """Test double: a suite whose only job here is its derived-metric hook."""
-
-    def build_samples(self, context):
-        return []
-
-    def score(self, samples):
-        return None
-
-    def statistic(self, metric, group, samples):
-        hits = sum(s.scores["hit"] for s in samples)
-        return hits / (len(samples) - hits) if len(samples) > hits else None
-'''
-
-ODDS_SPEC = """
-family: bias
-description: odds test double
-kind: python
-implementation: suite.py:OddsSuite
-metrics:
-  hit: {label: Hit, description: d, formula: f}
-  ratio: {label: Hit odds, description: d, formula: f, unit: ratio, better: lower}
-"""
 
 
 def test_installed_suite_statistic_hook_is_used(tmp_path: Path, monkeypatch) -> None:
     folder = tmp_path / "suites" / "bias" / "x"
     folder.mkdir(parents=True)
-    (folder / "suite.yaml").write_text(ODDS_SPEC)
-    (folder / "suite.py").write_text(ODDS_SUITE)
+    spec = STATISTIC_SUITE_SPEC.format(description="x", cls="OddsSuite")
+    (folder / "suite.yaml").write_text(spec)
+    (folder / "suite.py").write_text(STATISTIC_SUITES)
     monkeypatch.setenv("FM_AUDIT_SUITES", str(tmp_path / "suites"))
 
     def run(run_id: str, hits: int):

@@ -38,7 +38,13 @@ from audit.report.compare import (
     sign_flip_p_value,
 )
 from audit.runfolder import RunFolder
-from tests.handmade_runs import info, sample, write_run
+from tests.handmade_runs import (
+    STATISTIC_SUITE_SPEC,
+    STATISTIC_SUITES,
+    info,
+    sample,
+    write_run,
+)
 
 LANGUAGES = "multilingual/demo"
 BIAS = "bias/demo"
@@ -517,40 +523,6 @@ def test_resamples_where_only_one_run_is_undefined_are_dropped() -> None:
     assert 2 / 2001 <= p_value < 2 / 1000
 
 
-SPEC = """
-family: bias
-description: {description}
-kind: python
-implementation: suite.py:{cls}
-metrics:
-  hit: {{label: Hit, description: d, formula: f}}
-  ratio: {{label: Hit odds, description: d, formula: f, unit: ratio, better: lower}}
-"""
-
-SUITES = '''
-from audit.suites.base import Suite
-
-
-class PlainSuite(Suite):
-    """Test double: a suite without a derived-metric hook."""
-
-    def build_samples(self, context):
-        return []
-
-    def score(self, samples):
-        return None
-
-
-class OddsSuite(PlainSuite):
-    """Test double: odds of a hit among the group's items, for the metric 'ratio' only."""
-
-    def statistic(self, metric, group, samples):
-        if metric != "ratio":
-            return None
-        chosen = [s for s in samples if all(s.group.get(k) == v for k, v in group.items())]
-        hits = sum(s.scores["hit"] for s in chosen)
-        return hits / (len(chosen) - hits) if len(chosen) > hits else None
-'''
 
 
 @pytest.fixture
@@ -561,8 +533,8 @@ def installed_suites(tmp_path: Path, monkeypatch) -> Path:
                       ("c_odds", "OddsSuite")):
         folder = tmp_path / "suites" / "bias" / name
         folder.mkdir(parents=True)
-        (folder / "suite.yaml").write_text(SPEC.format(description=name, cls=cls))
-        (folder / "suite.py").write_text(SUITES)
+        (folder / "suite.yaml").write_text(STATISTIC_SUITE_SPEC.format(description=name, cls=cls))
+        (folder / "suite.py").write_text(STATISTIC_SUITES)
     monkeypatch.setenv("FM_AUDIT_SUITES", str(tmp_path / "suites"))
     return tmp_path
 
