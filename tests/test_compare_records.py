@@ -24,7 +24,7 @@ from audit.errors import RunFolderError
 from audit.report.compare import (
     ABSENT,
     DELTA_COLUMNS,
-    NO_SHARED,
+    NO_VALUE_B,
     PAIRED_MEAN,
     PAIRED_STATISTIC,
     UNPAIRED,
@@ -240,7 +240,7 @@ def expected_records() -> list[dict[str, Any]]:
         # The other run reports no value.
         dict(languages, metric="bpb", label="bpb", unit="", better="higher", family="",
              target=None, group={}, group_text="overall", value_a=1.2, value_b=None,
-             delta=None, ci_low=None, ci_high=None, n_pairs=0, method=NO_SHARED, n_a=17,
+             delta=None, ci_low=None, ci_high=None, n_pairs=0, method=NO_VALUE_B, n_a=17,
              n_b=0, p_value=None, p_adjusted=None, significant=False, too_few_items=False,
              improved=None),
         # Paired bootstrap over the 12 shared items: every resampled difference is positive,

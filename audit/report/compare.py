@@ -12,7 +12,10 @@ A metric that is not a per-item mean (a ratio, a bias score) is bootstrapped ove
 items, resampling the same positions in both runs, when its suite can recompute it from samples
 (`Suite.statistic`): expanded-percentile CI and a bootstrap p-value, from
 `audit.stats.BOOTSTRAP_MIN_N` items on. Otherwise the difference of the two reported values is
-given with a normal interval and p-value from their standard errors, and the method says so.
+given unpaired, and the method says how: for two shares of 0/1 scores (both reported with a
+Clopper-Pearson interval) Newcombe's hybrid score interval, which stays within [-1, 1], and a
+pooled two-proportion z-test; for other values a normal interval and p-value from their
+standard errors.
 Items are matched by (suite, sample id); each delta is run B minus the baseline run A, for
 every group the runs report (per task, subject, language, ...); `n_pairs` counts the paired
 items of that group.
@@ -40,6 +43,7 @@ from audit.stats import (
     BOOTSTRAP_ITERATIONS,
     BOOTSTRAP_MIN_N,
     BOOTSTRAP_SEED,
+    CLOPPER_PEARSON,
     Z95,
     bootstrap_interval,
     expanded_tail,
@@ -52,8 +56,12 @@ log = logging.getLogger(__name__)
 PAIRED_MEAN = "paired: student-t CI of the per-item difference, sign-flip permutation test"
 PAIRED_STATISTIC = "paired bootstrap of the suite's statistic over shared items"
 UNPAIRED = "unpaired: difference of reported values, normal CI from their standard errors"
-NO_SHARED = "not compared: no item scored by both runs"
+UNPAIRED_SHARES = ("unpaired: difference of two shares, Newcombe's hybrid score CI (Wilson "
+                   "intervals), pooled two-proportion z-test")
 ABSENT = "not compared: metric reported by only one run"
+NO_VALUE_A = "not compared: run A (the baseline) reports no value"
+NO_VALUE_B = "not compared: run B reports no value"
+NO_VALUE = "not compared: neither run reports a value"
 
 # Fewest items (pairs, or items per run when unpaired) for a difference to be called
 # significant. With 5 or fewer, even a unanimous direction fails a two-sided sign test at 5%
@@ -295,21 +303,81 @@ def suite_statistics() -> dict[str, Statistic]:
     return hooks
 
 
+def wilson_interval(successes: int, n: int) -> tuple[float, float]:
+    """Wilson's 95% score interval for a share of `successes` in `n` > 0 trials: the building
+    block of Newcombe's interval for a difference of two shares."""
+    z2 = Z95**2
+    centre = (successes + z2 / 2) / (n + z2)
+    half = Z95 * math.sqrt(successes * (n - successes) / n + z2 / 4) / (n + z2)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def newcombe_interval(successes_a: int, n_a: int, successes_b: int, n_b: int
+                      ) -> tuple[float, float]:
+    """95% interval for share_b - share_a of two independent samples: Newcombe's hybrid score
+    interval (Statistics in Medicine 1998, method 10), built from each share's Wilson interval.
+
+    Unlike a normal interval from the two standard errors it never leaves [-1, 1] and keeps
+    width when a share is 0 or 1 (whose standard error is 0)."""
+    share_a, share_b = successes_a / n_a, successes_b / n_b
+    low_a, high_a = wilson_interval(successes_a, n_a)
+    low_b, high_b = wilson_interval(successes_b, n_b)
+    delta = share_b - share_a
+    return (delta - math.hypot(share_b - low_b, high_a - share_a),
+            delta + math.hypot(high_b - share_b, share_a - low_a))
+
+
+def pooled_z_p_value(successes_a: int, n_a: int, successes_b: int, n_b: int) -> float:
+    """Two-sided p-value of the pooled two-proportion z-test of share_b = share_a (1.0 when the
+    pooled share is 0 or 1: both samples agree entirely)."""
+    pooled = (successes_a + successes_b) / (n_a + n_b)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
+    if spread == 0:
+        return 1.0
+    return math.erfc(abs(successes_b / n_b - successes_a / n_a) / spread / math.sqrt(2))
+
+
+def share_counts(reported: dict[str, Any]) -> tuple[int, int] | None:
+    """(successes, n) of a reported metric that is a share of 0/1 scores (its interval is
+    Clopper-Pearson and value x n is a whole number); None for any other metric."""
+    n, value = reported.get("n") or 0, reported.get("value")
+    if reported.get("ci_method") != CLOPPER_PEARSON or n <= 0 or not _finite(value):
+        return None
+    successes = value * n
+    return (round(successes), n) if abs(successes - round(successes)) < 1e-6 else None
+
+
 def _unpaired(reported_a: dict[str, Any] | None, reported_b: dict[str, Any] | None
               ) -> tuple[float | None, float | None, float | None, float | None, float | None,
                          float | None]:
-    """(value_a, value_b, delta, CI low, CI high, p-value), normal from the standard errors."""
+    """(value_a, value_b, delta, CI low, CI high, p-value): for two shares (`share_counts`)
+    Newcombe's interval and a pooled z-test, else normal from the standard errors."""
     value_a = reported_a["value"] if reported_a else None
     value_b = reported_b["value"] if reported_b else None
     if value_a is None or value_b is None:
         return value_a, value_b, None, None, None, None
     delta = value_b - value_a
+    counts_a, counts_b = share_counts(reported_a), share_counts(reported_b)
+    if counts_a is not None and counts_b is not None:
+        low, high = newcombe_interval(*counts_a, *counts_b)
+        return value_a, value_b, delta, low, high, pooled_z_p_value(*counts_a, *counts_b)
     se_a, se_b = reported_a.get("stderr"), reported_b.get("stderr")
     if se_a is None or se_b is None or math.hypot(se_a, se_b) == 0:
         return value_a, value_b, delta, None, None, None
     se = math.hypot(se_a, se_b)
     p_value = math.erfc(abs(delta) / se / math.sqrt(2))
     return value_a, value_b, delta, delta - Z95 * se, delta + Z95 * se, p_value
+
+
+def _unpaired_method(reported_a: dict[str, Any], reported_b: dict[str, Any]) -> str:
+    """How `_unpaired` compared two reported metrics, or why it could not."""
+    if reported_a["value"] is None or reported_b["value"] is None:
+        return {(True, True): NO_VALUE, (True, False): NO_VALUE_A,
+                (False, True): NO_VALUE_B}[(reported_a["value"] is None,
+                                            reported_b["value"] is None)]
+    if share_counts(reported_a) is not None and share_counts(reported_b) is not None:
+        return UNPAIRED_SHARES
+    return UNPAIRED
 
 
 def compare_pair(run_a: RunFolder, run_b: RunFolder, suites: Iterable[str] | None = None,
@@ -398,9 +466,8 @@ def _compare_metric(common: dict[str, Any], shared_ids: list[str],
     notes = [] if pairs else ["the runs share no scored items in this group"]
     value_a, value_b, delta, low, high, p_value = _unpaired(reported_a, reported_b)
     return MetricDelta(**common, value_a=value_a, value_b=value_b, delta=delta, ci_low=low,
-                       ci_high=high, n_pairs=0,
-                       method=UNPAIRED if delta is not None else NO_SHARED, notes=notes,
-                       p_value=p_value)
+                       ci_high=high, n_pairs=0, method=_unpaired_method(reported_a, reported_b),
+                       notes=notes, p_value=p_value)
 
 
 def _finite(value: Any) -> bool:
