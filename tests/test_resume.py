@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from audit.config import RunConfig
 from audit.errors import RunFolderError
 from audit.execution import RequestCache
-from audit.runner import resume_audit
+from audit.registry import load_model
+from audit.runner import resume_audit, run_audit
 from audit.suites.base import Request
 
 SMOLLM2 = "packaged:smollm2-135m-instruct"
@@ -58,6 +60,9 @@ def _cached_lines(path: Path) -> list[dict]:
 
 @pytest.mark.slow
 def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path: Path, smollm2) -> None:
+    """The command line is killed mid-run; the resume and the uninterrupted run are done in
+    this process (as `run --resume` and `run` do it), on one model loaded with the killed
+    run's recorded options, so only the killed run pays for a process start."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     config = tmp_path / "run.yaml"
     config.write_text(f"checkpoint_every: {CHUNK}\nlimit: 12\nrequest_cache: false\n")
@@ -77,18 +82,16 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path: Path, smollm2) 
     run = json.loads((tmp_path / "killed" / "run.json").read_text())
     assert run["status"] == "running" and not (tmp_path / "killed" / "results.json").exists()
 
-    resumed = subprocess.run([sys.executable, "-m", "audit.cli", "run", "--resume", "killed",
-                              "--out", str(tmp_path)], env=env, capture_output=True, text=True,
-                             timeout=600)
-    assert resumed.returncode == 0, resumed.stderr
+    recorded = RunConfig.model_validate(run["config"])
+    assert recorded.batch_size == 4 and recorded.checkpoint_every == CHUNK
+    model = load_model(recorded.model, recorded.load_options())
+    resume_audit("killed", tmp_path, model=model)
     keys = [line["key"] for line in _cached_lines(cache_file)]
     assert len(keys) == len(set(keys)) == 48, "a finished request was computed twice"
     energy = json.loads((tmp_path / "killed" / "energy.json").read_text())
     assert energy["suites"]["capability/core_mc"]["n_executed"] == 48 - before
 
-    whole = subprocess.run(_run_command(tmp_path, "whole") + ["--config", str(config)],
-                           env=env, capture_output=True, text=True, timeout=600)
-    assert whole.returncode == 0, whole.stderr
+    run_audit(recorded.model_copy(update={"run_id": "whole"}), model=model)
     killed_results = json.loads((tmp_path / "killed" / "results.json").read_text())
     whole_results = json.loads((tmp_path / "whole" / "results.json").read_text())
     assert killed_results["suites"] == whole_results["suites"]
