@@ -295,20 +295,22 @@ def suite_statistics() -> dict[str, Statistic]:
         if type(suite).statistic is Suite.statistic:
             continue
         # A bootstrap hands the hook the same record objects thousands of times (2,000 draws
-        # of every shared item, per metric and group), so each is made a Sample once. Records
-        # are keyed by identity: the comparison holds them for as long as the hook is used.
-        made: dict[int, tuple[dict[str, Any], Sample]] = {}
-
-        def as_sample(record: dict[str, Any],
-                      made: dict[int, tuple[dict[str, Any], Sample]] = made) -> Sample:
-            kept = made.get(id(record))
-            if kept is None or kept[0] is not record:
-                kept = made[id(record)] = (record, Sample.from_dict(record))
-            return kept[1]
+        # of every shared item, per metric and group), so each is made a Sample once, keyed by
+        # identity; `kept` holds every keyed record, so no other object can take its id.
+        kept: dict[int, dict[str, Any]] = {}
+        made: dict[int, Sample] = {}
 
         def hook(metric: str, group: dict[str, str], records: list[dict[str, Any]],
-                 suite: Suite = suite, as_sample: Callable = as_sample) -> float | None:
-            return suite.statistic(metric, group, [as_sample(r) for r in records])
+                 suite: Suite = suite, kept: dict[int, dict[str, Any]] = kept,
+                 made: dict[int, Sample] = made) -> float | None:
+            try:
+                samples = [made[id(r)] for r in records]
+            except KeyError:  # records this hook has not seen yet
+                for record in records:
+                    if id(record) not in made:
+                        kept[id(record)], made[id(record)] = record, Sample.from_dict(record)
+                samples = [made[id(r)] for r in records]
+            return suite.statistic(metric, group, samples)
 
         hooks[name] = hook
     return hooks
