@@ -304,7 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run an audit and write a run folder")
     run.add_argument("--model", help="model URI, e.g. packaged:smollm2-135m-instruct")
     run.add_argument("--suites", action="append",
-                     help="suites or families, comma-separated (default: all)")
+                     help="comma-separated: a suite's exact name (that suite alone), a folder "
+                          "(NAME/: every suite in it) or family:NAME (default: all)")
     run.add_argument("--limit", type=int, help="at most N items per task (for a quick look)")
     run.add_argument("--profile", choices=["quick", "standard", "decision"])
     run.add_argument("--precision", type=float,

@@ -10,6 +10,10 @@ the boundaries (tests/test_coverage.py simulates it):
   (conservative, because a variable in [0, 1] with a given mean varies at most as much as a
   0/1 one);
 - any other mean: the Student-t interval;
+- a difference of two shares over paired 0/1 outcomes (a fine-tune against its base on the
+  same items, a language against English on the same requests): the paired MOVER interval
+  (`paired_difference`), which stays inside [-1, 1] and is given even when every pair moved
+  the same way;
 - a derived statistic (ratio, bias score, gap): a seeded bootstrap over items with the
   expanded-percentile correction for small samples (Hesterberg 2015), given only from
   `BOOTSTRAP_MIN_N` items on.
@@ -46,6 +50,7 @@ NONE_NO_SPREAD = "none: every value is the same, so the data give no spread to b
 NONE_TOO_FEW = f"none: fewer than {BOOTSTRAP_MIN_N} items for a bootstrap"
 NONE_CONSTANT_RESAMPLES = ("none: the bootstrap resamples agree so often that their 95% "
                            "interval has zero width")
+PAIRED_MOVER = "paired MOVER (Clopper-Pearson limits, Newcombe 1998 method 11)"
 
 
 @dataclass(frozen=True)
@@ -158,3 +163,49 @@ def estimate_statistic(statistic: Callable[[np.ndarray], float], data: np.ndarra
         return Estimate(value, n, None, None, None, NONE_CONSTANT_RESAMPLES)
     stderr = float(np.std(draws[np.isfinite(draws)], ddof=1))
     return Estimate(value, n, stderr, interval[0], interval[1], BOOTSTRAP)
+
+
+def paired_counts(pairs: Sequence[tuple[float, float]]) -> tuple[int, int, int, int]:
+    """(both 1, first only, second only, neither) over 0/1 pairs."""
+    both = sum(1 for x, y in pairs if x and y)
+    first = sum(1 for x, y in pairs if x and not y)
+    second = sum(1 for x, y in pairs if y and not x)
+    return both, first, second, len(pairs) - both - first - second
+
+
+def outcome_correlation(both: int, first: int, second: int, neither: int) -> float:
+    """The phi coefficient of the two 0/1 outcomes with Newcombe's continuity correction (a
+    positive cross-product difference shrinks by n/2, to no less than 0), so a few agreeing
+    pairs do not narrow the interval too far; 0 when either outcome never varies."""
+    denominator = (both + first) * (second + neither) * (both + second) * (first + neither)
+    if denominator == 0:
+        return 0.0
+    cross = both * neither - first * second
+    if cross > 0:
+        cross = max(0.0, cross - (both + first + second + neither) / 2)
+    return cross / math.sqrt(denominator)
+
+
+def paired_difference(pairs: Sequence[tuple[float, float]]) -> Estimate:
+    """mean(x) - mean(y) over 0/1 pairs (x, y) with the paired MOVER 95% interval.
+
+    Each rate's exact interval gives how far it may lie below or above its estimate; the
+    difference's limits add those distances in quadrature, less twice their product times the
+    outcomes' correlation (paired outcomes that move together make the difference surer).
+    """
+    n = len(pairs)
+    if n == 0:
+        return Estimate(math.nan, 0, None, None, None, NONE_EMPTY)
+    both, first, second, neither = paired_counts(pairs)
+    p1, p2 = (both + first) / n, (both + second) / n
+    low1, high1 = clopper_pearson_interval(both + first, n)
+    low2, high2 = clopper_pearson_interval(both + second, n)
+    phi = outcome_correlation(both, first, second, neither)
+    below = math.sqrt(max(0.0, (p1 - low1) ** 2 - 2 * phi * (p1 - low1) * (high2 - p2)
+                          + (high2 - p2) ** 2))
+    above = math.sqrt(max(0.0, (high1 - p1) ** 2 - 2 * phi * (high1 - p1) * (p2 - low2)
+                          + (p2 - low2) ** 2))
+    diffs = np.array([x - y for x, y in pairs], dtype=float)
+    stderr = float(np.std(diffs, ddof=1) / math.sqrt(n)) if n > 1 else None
+    return Estimate(p1 - p2, n, stderr, max(-1.0, p1 - p2 - below), min(1.0, p1 - p2 + above),
+                    PAIRED_MOVER)

@@ -11,6 +11,7 @@ import pytest
 from audit.errors import RunFolderError
 from audit.report.compare import (
     PAIRED_MEAN,
+    PAIRED_SHARES,
     PAIRED_STATISTIC,
     UNPAIRED,
     compare_pair,
@@ -44,20 +45,56 @@ def _lang_run(reports: Path, run_id: str, correct: dict[str, int], n: int = 40,
     return write_run(reports, run_id, suites, samples)
 
 
-def test_paired_mean_difference_known_values() -> None:
-    from scipy.stats import t
+def test_paired_share_difference_known_values() -> None:
+    from scipy.stats import beta
 
+    # 0/1 scores: before alternates, after is always 1, so 20 of 40 pairs moved 0 -> 1.
     a = np.array([0, 1, 0, 1, 1, 0, 0, 1] * 5, dtype=float)
     b = np.ones_like(a)
-    delta, low, high, p_value = paired_mean_difference(a, b)
-    # 40 differences, half 1 and half 0: sd = sqrt(0.25 * 40 / 39), t interval by hand.
-    half = t.ppf(0.975, 39) * (0.25 * 40 / 39) ** 0.5 / 40**0.5
+    delta, low, high, p_value, method = paired_mean_difference(a, b)
+    # Paired MOVER by hand: after is constant, so the correlation is 0 and the limits add
+    # the two Clopper-Pearson distances in quadrature: after 40/40 has lower limit
+    # 0.025^(1/40); before 20/40 has limits Beta(0.025; 20, 21) and Beta(0.975; 21, 20).
+    after_low = 0.025 ** (1 / 40)
+    before_low, before_high = beta.ppf(0.025, 20, 21), beta.ppf(0.975, 21, 20)
     assert delta == pytest.approx(0.5)
-    assert (low, high) == (pytest.approx(0.5 - half), pytest.approx(0.5 + half))
+    assert low == pytest.approx(0.5 - ((1 - after_low) ** 2 + (before_high - 0.5) ** 2) ** 0.5)
+    assert high == pytest.approx(0.5 + (0.5 - before_low))
+    assert method == PAIRED_SHARES
     assert p_value < 0.001
-    assert paired_mean_difference(a, b) == (delta, low, high, p_value)  # seeded
+    assert paired_mean_difference(a, b) == (delta, low, high, p_value, method)  # seeded
+
+
+def test_every_pair_moving_the_same_way_still_gets_an_interval() -> None:
+    # 24 of 24 requests refused after, none before (the fine-tune in four languages): the
+    # differences have no spread, yet the shares bound the change. With no correlation (both
+    # runs constant) the lower limit is 1 - sqrt(2) x (1 - 0.025^(1/24)) = 0.7985.
+    delta, low, high, p_value, method = paired_mean_difference(np.zeros(24), np.ones(24))
+    assert (delta, high, method) == (1.0, 1.0, PAIRED_SHARES)
+    assert low == pytest.approx(1 - 2 ** 0.5 * (1 - 0.025 ** (1 / 24)))
+    assert low == pytest.approx(0.7985, abs=1e-4)
+    # 24 pairs: 20,000 seeded random sign flips, none all alike, so p is its floor 1/20,001.
+    assert p_value == pytest.approx(1 / 20001)
+    # Nothing moved: the interval still says how large a change the 24 pairs leave open.
+    delta, low, high, p_value, _ = paired_mean_difference(np.ones(24), np.ones(24))
+    assert delta == 0.0
+    assert (low, high) == (pytest.approx(-(1 - 0.025 ** (1 / 24))),
+                           pytest.approx(1 - 0.025 ** (1 / 24)))
+    assert p_value == 1.0
+
+
+def test_other_scores_keep_the_t_interval() -> None:
+    from scipy.stats import t
+
+    a = np.array([0.2, 0.5, 0.1, 0.4, 0.3, 0.6])
+    b = a + np.array([0.1, 0.3, 0.0, 0.2, 0.1, 0.2])
+    delta, low, high, _, method = paired_mean_difference(a, b)
+    differences = b - a
+    half = t.ppf(0.975, 5) * differences.std(ddof=1) / 6**0.5
+    assert (low, high) == (pytest.approx(delta - half), pytest.approx(delta + half))
+    assert method == PAIRED_MEAN
     # No difference at all: no interval to give, and nothing to reject.
-    assert paired_mean_difference(a, a) == (0.0, None, None, 1.0)
+    assert paired_mean_difference(a, a) == (0.0, None, None, 1.0, PAIRED_MEAN)
 
 
 def test_sign_flip_p_value_known_values() -> None:
@@ -94,7 +131,7 @@ def test_per_language_deltas_on_shared_items(tmp_path: Path) -> None:
     # Swahili: 10/40 -> 35/40 on the 40 shared items (the 5 extra items of `tuned` are unpaired).
     assert (swh.value_a, swh.value_b, swh.n_pairs) == (0.25, 0.875, 40)
     assert swh.delta == pytest.approx(0.625) and swh.significant and swh.improved
-    assert swh.method == PAIRED_MEAN and swh.ci_low > 0.4
+    assert swh.method == PAIRED_SHARES and swh.ci_low > 0.4
     assert fra.delta == pytest.approx(0.05) and not fra.significant
     assert eng.delta == 0 and not eng.significant and eng.improved is None
     assert deltas["overall"].n_pairs == 120
@@ -181,19 +218,14 @@ def test_compare_two_real_runs_pairs_their_items(small_run, chat_run) -> None:
     chat = chat_run
     frame = deltas_frame(compare_runs([small_run, chat]))
     overall = frame[(frame["metric"] == "acc") & (frame["group"] == "overall")].iloc[0]
-    assert overall["n_pairs"] == 6 and overall["method"] == PAIRED_MEAN
+    assert overall["n_pairs"] == 6 and overall["method"] == PAIRED_SHARES
     scores_a = [s["scores"]["acc"] for s in small_run.iter_samples()]
     scores_b = [s["scores"]["acc"] for s in chat.iter_samples()]
     assert overall["value_a"] == pytest.approx(np.mean(scores_a))
     assert overall["delta"] == pytest.approx(np.mean(scores_b) - np.mean(scores_a))
-    if np.isnan(overall["ci_low"]):
-        # A zero-width interval is never written: no interval means every paired difference
-        # is the same, so every bootstrap resample agrees.
-        by_id_a = {s["id"]: s["scores"]["acc"] for s in small_run.iter_samples()}
-        differences = {s["scores"]["acc"] - by_id_a[s["id"]] for s in chat.iter_samples()}
-        assert len(differences) == 1 and np.isnan(overall["ci_high"])
-    else:
-        assert overall["ci_low"] <= overall["delta"] <= overall["ci_high"]
+    # 0/1 scores always get the paired interval of two shares, never a zero-width one.
+    assert overall["ci_low"] <= overall["delta"] <= overall["ci_high"]
+    assert overall["ci_low"] < overall["ci_high"]
     assert any(group.startswith("subject=") for group in frame["group"])
 
 
@@ -209,7 +241,10 @@ def test_a_difference_needs_enough_items_and_survives_holm(tmp_path: Path, n: in
     base = _lang_run(tmp_path, "base", {"swh": 0}, n=n)
     tuned = _lang_run(tmp_path, "tuned", {"swh": n}, n=n)
     swh = {d.group_text: d for d in compare_pair(base, tuned, statistics={})}["language=swh"]
-    assert (swh.delta, swh.ci_low, swh.ci_high, swh.n_pairs) == (1.0, None, None, n)
+    # Every pair moved 0 -> 1: the paired interval of two shares, 1 - sqrt(2) x (1 - 0.025^(1/n))
+    # to 1 (both runs constant, so no correlation), cut at -1.
+    low = max(-1.0, 1 - 2**0.5 * (1 - 0.025 ** (1 / n)))
+    assert (swh.delta, swh.ci_low, swh.ci_high, swh.n_pairs) == (1.0, pytest.approx(low), 1.0, n)
     assert swh.significant is significant and swh.too_few_items is too_few
     frame = deltas_frame([swh])
     assert bool(frame["too_few_items"].iloc[0]) is too_few

@@ -3,8 +3,9 @@
 The run folders are written by hand (results.json values, n and standard errors typed in,
 per-item scores chosen so that each paired difference, interval and p-value can be worked out
 on paper); nothing in them is computed by the statistics code under test. The expected
-intervals use the Student-t formula written out here, the p-values are counted by hand in the
-comments, and Holm's correction is applied by hand to the seven comparisons that qualify.
+intervals of 0/1 scores use the paired MOVER formula written out here, the p-values are
+counted by hand in the comments, and Holm's correction is applied by hand to the seven
+comparisons that qualify.
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ from __future__ import annotations
 import logging
 import math
 import shutil
-import statistics
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from scipy.stats import norm, t
+from scipy.stats import beta, norm
 
 from audit.errors import RunFolderError
 from audit.report.compare import (
@@ -26,6 +26,7 @@ from audit.report.compare import (
     DELTA_COLUMNS,
     NO_VALUE_B,
     PAIRED_MEAN,
+    PAIRED_SHARES,
     PAIRED_STATISTIC,
     UNPAIRED,
     MetricDelta,
@@ -157,12 +158,27 @@ def mean_x(metric: str, group: dict[str, str], records: list[dict]) -> float | N
     return sum(chosen) / len(chosen) if chosen else None
 
 
-def t_interval(differences: list[float]) -> tuple[float, float]:
-    """The 95% Student-t interval of a mean, written out."""
-    n = len(differences)
-    half = t.ppf(0.975, n - 1) * statistics.stdev(differences) / math.sqrt(n)
-    mean = sum(differences) / n
-    return mean - half, mean + half
+def mover_interval(both: int, after_only: int, before_only: int, neither: int
+                   ) -> tuple[float, float]:
+    """The paired MOVER 95% interval of share(after) - share(before), written out: each
+    share's Clopper-Pearson limits from Beta quantiles, combined in quadrature less twice
+    their product times the phi correlation, whose positive cross product shrinks by n/2."""
+    n = both + after_only + before_only + neither
+    k1, k2 = both + after_only, both + before_only
+    p1, p2 = k1 / n, k2 / n
+    low1 = 0.0 if k1 == 0 else beta.ppf(0.025, k1, n - k1 + 1)
+    high1 = 1.0 if k1 == n else beta.ppf(0.975, k1 + 1, n - k1)
+    low2 = 0.0 if k2 == 0 else beta.ppf(0.025, k2, n - k2 + 1)
+    high2 = 1.0 if k2 == n else beta.ppf(0.975, k2 + 1, n - k2)
+    margins = k1 * (n - k1) * k2 * (n - k2)
+    cross = both * neither - after_only * before_only
+    cross = max(0.0, cross - n / 2) if cross > 0 else cross
+    phi = cross / math.sqrt(margins) if margins else 0.0
+    below = math.sqrt((p1 - low1) ** 2 - 2 * phi * (p1 - low1) * (high2 - p2)
+                      + (high2 - p2) ** 2)
+    above = math.sqrt((high1 - p1) ** 2 - 2 * phi * (high1 - p1) * (p2 - low2)
+                      + (p2 - low2) ** 2)
+    return max(-1.0, p1 - p2 - below), min(1.0, p1 - p2 + above)
 
 
 def expected_records() -> list[dict[str, Any]]:
@@ -182,8 +198,11 @@ def expected_records() -> list[dict[str, Any]]:
                better="target", target=0.5)
     acc = dict(languages, metric="acc", label="Accuracy", unit="proportion", better="higher",
                target=None)
-    overall_low, overall_high = t_interval([1.0] * 9 + [0.0] * 5)
-    fra_low, fra_high = t_interval([0.0, 0.0, 0.0, 1.0, 1.0, 0.0])
+    # (both 1, tuned only, base only, neither): overall e0-e6 and f3-f4 moved 0 -> 1, f0-f2
+    # stayed 1, f5 and x0 stayed 0; English all seven moved; French f0-f5 as above.
+    overall_low, overall_high = mover_interval(3, 9, 0, 2)
+    eng_low, eng_high = mover_interval(0, 7, 0, 0)
+    fra_low, fra_high = mover_interval(3, 2, 0, 1)
     bias = dict(suite=BIAS, run_a="base", run_b="tuned", family="bias", notes=[],
                 metric="mean_x", label="Mean x", unit="score", better="lower", target=None,
                 method=PAIRED_STATISTIC, n_a=0, improved=False, too_few_items=False)
@@ -205,28 +224,30 @@ def expected_records() -> list[dict[str, Any]]:
         # nine ones reach |sum| 9 only all alike: p = 2/2^9.
         dict(acc, group={}, group_text="overall", value_a=3 / 14, value_b=12 / 14,
              delta=pytest.approx(9 / 14), ci_low=pytest.approx(overall_low),
-             ci_high=pytest.approx(overall_high), n_pairs=14, method=PAIRED_MEAN, n_a=17,
+             ci_high=pytest.approx(overall_high), n_pairs=14, method=PAIRED_SHARES, n_a=17,
              n_b=15, p_value=pytest.approx(2 / 2**9), p_adjusted=pytest.approx(1 / 64),
              significant=True, too_few_items=False, improved=True),
         dict(acc, group={"language": "deu"}, group_text="language=deu", value_a=None,
              value_b=1.0, delta=None, ci_low=None, ci_high=None, n_pairs=0, method=ABSENT,
              n_a=0, n_b=1, p_value=None, p_adjusted=None, significant=False,
              too_few_items=False, improved=None),
-        # Seven pairs, all 0 -> 1: no spread, so no interval; p = 2/2^7.
+        # Seven pairs, all 0 -> 1: no spread, yet the two shares bound it; p = 2/2^7.
         dict(acc, group={"language": "eng"}, group_text="language=eng", value_a=0.0,
-             value_b=1.0, delta=1.0, ci_low=None, ci_high=None, n_pairs=7, method=PAIRED_MEAN,
+             value_b=1.0, delta=1.0, ci_low=pytest.approx(eng_low), ci_high=eng_high,
+             n_pairs=7, method=PAIRED_SHARES,
              n_a=7, n_b=8, p_value=pytest.approx(2 / 2**7), p_adjusted=pytest.approx(3 / 64),
              significant=True, too_few_items=False, improved=True),
         # Six pairs, two moved 0 -> 1: the two ones flip to |sum| 2 in 2 of 4 ways: p = 0.5.
         dict(acc, group={"language": "fra"}, group_text="language=fra", value_a=0.5,
              value_b=pytest.approx(5 / 6), delta=pytest.approx(1 / 3),
              ci_low=pytest.approx(fra_low), ci_high=pytest.approx(fra_high), n_pairs=6,
-             method=PAIRED_MEAN, n_a=9, n_b=6, p_value=pytest.approx(0.5),
+             method=PAIRED_SHARES, n_a=9, n_b=6, p_value=pytest.approx(0.5),
              p_adjusted=pytest.approx(0.5), significant=False, too_few_items=False,
              improved=True),
         # A two-key group sorts after every one-key group.
         dict(acc, group=ENG, group_text="language=eng, tier=high", value_a=0.0, value_b=1.0,
-             delta=1.0, ci_low=None, ci_high=None, n_pairs=7, method=PAIRED_MEAN, n_a=7,
+             delta=1.0, ci_low=pytest.approx(eng_low), ci_high=eng_high, n_pairs=7,
+             method=PAIRED_SHARES, n_a=7,
              n_b=8, p_value=pytest.approx(2 / 2**7), p_adjusted=pytest.approx(3 / 64),
              significant=True, too_few_items=False, improved=True),
         # Metrics without metric_info: after the declared ones, by name (aux before bpb
@@ -586,13 +607,18 @@ def test_a_metric_reported_by_one_run_only_keeps_that_runs_value_and_n(
 
 
 def test_a_paired_share_difference_never_reaches_past_100_points() -> None:
-    # Four pairs of 0/1 scores: differences 1, 1, 1, -1. Student-t: mean 0.5, sd 1, half-width
-    # t(0.975, 3) * 1 / 2 = 3.182 / 2 = 1.591, so [-1.091, 2.091] before the cut.
+    # Four pairs of 0/1 scores: differences 1, 1, 1, -1. A Student-t interval (mean 0.5, sd 1,
+    # half-width t(0.975, 3) / 2 = 1.591) would run from -109 to +209 points; the paired
+    # interval of two shares (3 of 4 after, 1 of 4 before, none both) stays inside [-1, 1].
     a = np.array([0.0, 0.0, 0.0, 1.0])
     b = np.array([1.0, 1.0, 1.0, 0.0])
-    delta, low, high, _ = paired_mean_difference(a, b)
-    assert delta == 0.5 and (low, high) == (-1.0, 1.0)
+    delta, low, high, _, method = paired_mean_difference(a, b)
+    assert delta == 0.5 and method == PAIRED_SHARES
+    expected_low, expected_high = mover_interval(0, 3, 1, 0)
+    assert (low, high) == (pytest.approx(expected_low), pytest.approx(expected_high))
+    assert -1.0 < low < 0.0 < high < 1.0
     # Scores that are not 0/1 keep the whole t interval (their difference is not bounded).
-    _, low, high, _ = paired_mean_difference(a * 2, b * 2)
+    _, low, high, _, method = paired_mean_difference(a * 2, b * 2)
+    assert method == PAIRED_MEAN
     assert low == pytest.approx(1.0 - 3.182446 * 2 / 2, abs=1e-5)
     assert high == pytest.approx(1.0 + 3.182446, abs=1e-5)

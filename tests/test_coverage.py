@@ -9,6 +9,8 @@ is due. The percentile bootstrap this project used before fails these tests (see
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy import stats as scipy_stats
@@ -21,6 +23,7 @@ from audit.stats import (
     clopper_pearson_interval,
     estimate_mean,
     estimate_statistic,
+    paired_difference,
 )
 
 SIZES = (2, 5, 12, 50, 200)
@@ -159,7 +162,60 @@ def test_paired_difference_coverage(n: int, truth: float) -> None:
         key = (int(np.sum(u < truth + q)), int(np.sum((u >= truth + q) & (u < truth + 2 * q))))
         if key not in cache:
             after = np.repeat([1.0, -1.0, 0.0], [key[0], key[1], n - sum(key)])
-            _, low, high, _ = paired_mean_difference(np.zeros(n), after)
+            _, low, high, _, _ = paired_mean_difference(np.zeros(n), after)
             cache[key] = (low, high)
         hits += covers(*cache[key], truth)
     assert hits / trials >= MIN_COVERAGE
+
+
+def _share_change_cells(truth: float) -> tuple[float, float, float, float]:
+    """Probabilities of (moved up, moved down, stayed right, stayed wrong) for a mean change of
+    `truth`: up truth + q, down q (q = 0.1, less near 1), and 30% of the rest stay right. At
+    truth 1 every pair moves 0 -> 1, the case a t interval cannot bound."""
+    q = min(0.1, (1 - truth) / 2)
+    rest = 1 - truth - 2 * q
+    return truth + q, q, 0.3 * rest, 0.7 * rest
+
+
+def _share_change_interval(up: int, down: int, right: int, wrong: int
+                           ) -> tuple[float | None, float | None]:
+    """compare's interval for paired 0/1 scores (`paired_difference`, which
+    `paired_mean_difference` returns for them; test_compare.py checks that)."""
+    pairs = [(1, 0)] * up + [(0, 1)] * down + [(1, 1)] * right + [(0, 0)] * wrong
+    estimate = paired_difference(pairs)
+    return estimate.ci_low, estimate.ci_high
+
+
+@pytest.mark.parametrize("n", (2, 5, 12))
+@pytest.mark.parametrize("truth", TRUTHS)
+def test_paired_share_difference_coverage_is_exact_over_every_table(n: int,
+                                                                    truth: float) -> None:
+    # Exact: the probability of every table of n pairs whose interval holds the truth; none
+    # declines to give an interval.
+    cells = _share_change_cells(truth)
+    coverage = total = 0.0
+    for up in range(n + 1):
+        for down in range(n + 1 - up):
+            for right in range(n + 1 - up - down):
+                table = (up, down, right, n - up - down - right)
+                if any(k and not p for k, p in zip(table, cells, strict=True)):
+                    continue  # a table that needs a cell of probability 0
+                chance = math.exp(math.lgamma(n + 1) + sum(
+                    k * math.log(p) - math.lgamma(k + 1)
+                    for k, p in zip(table, cells, strict=True) if k))
+                low, high = _share_change_interval(*table)
+                assert low is not None and high is not None
+                total += chance
+                coverage += chance * covers(low, high, truth)
+    assert total == pytest.approx(1.0)
+    assert coverage >= MIN_COVERAGE - 1e-9  # 0.93 exactly at n = 2, change 0.5
+
+
+@pytest.mark.parametrize("n", (24, 200))
+@pytest.mark.parametrize("truth", TRUTHS)
+def test_paired_share_difference_coverage_at_larger_n(n: int, truth: float) -> None:
+    rng = np.random.default_rng(23)
+    cells = _share_change_cells(truth)
+    tables = rng.multinomial(n, cells, size=500)
+    hits = sum(covers(*_share_change_interval(*map(int, table)), truth) for table in tables)
+    assert hits / len(tables) >= MIN_COVERAGE

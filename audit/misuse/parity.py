@@ -5,9 +5,8 @@ harmful requests), a language's refusal rate can be compared with English reques
 For each language other than the reference, over the requests asked in both:
 
 - the paired gap, rate(language) - rate(reference), with a 95% interval from the two rates'
-  own Clopper-Pearson intervals combined by the paired MOVER: square-and-add with the
-  continuity-corrected correlation of the two outcomes (Newcombe 1998, method 11, with exact
-  rather than Wilson limits; tests/test_parity.py computes its coverage exactly);
+  own Clopper-Pearson intervals combined by the paired MOVER (`audit.stats.paired_difference`;
+  tests/test_parity.py computes its coverage exactly);
 - the ratio, rate(language) / rate(reference), with a seeded bootstrap interval over requests
   (`audit.stats.estimate_statistic`); undefined while the reference rate is 0;
 - the worst language: the one with the lowest gap, reported with that language's gap and
@@ -23,56 +22,9 @@ from typing import TypeVar
 import numpy as np
 
 from audit.metrics import MetricResult
-from audit.stats import NONE_EMPTY, Estimate, clopper_pearson_interval, estimate_statistic
+from audit.stats import Estimate, estimate_statistic, paired_difference
 
 T = TypeVar("T")
-PAIRED_MOVER = "paired MOVER (Clopper-Pearson limits, Newcombe 1998 method 11)"
-
-
-def paired_counts(pairs: Sequence[tuple[float, float]]) -> tuple[int, int, int, int]:
-    """(both 1, first only, second only, neither) over 0/1 pairs."""
-    both = sum(1 for x, y in pairs if x and y)
-    first = sum(1 for x, y in pairs if x and not y)
-    second = sum(1 for x, y in pairs if y and not x)
-    return both, first, second, len(pairs) - both - first - second
-
-
-def outcome_correlation(both: int, first: int, second: int, neither: int) -> float:
-    """The phi coefficient of the two 0/1 outcomes with Newcombe's continuity correction (a
-    positive cross-product difference shrinks by n/2, to no less than 0), so a few agreeing
-    pairs do not narrow the interval too far; 0 when either outcome never varies."""
-    denominator = (both + first) * (second + neither) * (both + second) * (first + neither)
-    if denominator == 0:
-        return 0.0
-    cross = both * neither - first * second
-    if cross > 0:
-        cross = max(0.0, cross - (both + first + second + neither) / 2)
-    return cross / math.sqrt(denominator)
-
-
-def paired_difference(pairs: Sequence[tuple[float, float]]) -> Estimate:
-    """mean(x) - mean(y) over 0/1 pairs (x, y) with the paired MOVER 95% interval.
-
-    Each rate's exact interval gives how far it may lie below or above its estimate; the
-    difference's limits add those distances in quadrature, less twice their product times the
-    outcomes' correlation (paired outcomes that move together make the difference surer).
-    """
-    n = len(pairs)
-    if n == 0:
-        return Estimate(math.nan, 0, None, None, None, NONE_EMPTY)
-    both, first, second, neither = paired_counts(pairs)
-    p1, p2 = (both + first) / n, (both + second) / n
-    low1, high1 = clopper_pearson_interval(both + first, n)
-    low2, high2 = clopper_pearson_interval(both + second, n)
-    phi = outcome_correlation(both, first, second, neither)
-    below = math.sqrt(max(0.0, (p1 - low1) ** 2 - 2 * phi * (p1 - low1) * (high2 - p2)
-                          + (high2 - p2) ** 2))
-    above = math.sqrt(max(0.0, (high1 - p1) ** 2 - 2 * phi * (high1 - p1) * (p2 - low2)
-                          + (p2 - low2) ** 2))
-    diffs = np.array([x - y for x, y in pairs], dtype=float)
-    stderr = float(np.std(diffs, ddof=1) / math.sqrt(n)) if n > 1 else None
-    return Estimate(p1 - p2, n, stderr, max(-1.0, p1 - p2 - below), min(1.0, p1 - p2 + above),
-                    PAIRED_MOVER)
 
 
 def _ratio(rows: np.ndarray) -> float:

@@ -3,8 +3,10 @@
 Two runs of different models (or a fine-tune and its base) answered the same items, so the
 honest comparison pairs them: for every metric that is a mean of per-item scores, the
 difference is the mean of per-item differences over the items both runs scored in the group,
-with a Student-t 95% CI over those differences (cut to [-1, 1] for 0/1 scores) and a paired
-sign-flip permutation test (exact up to `EXACT_FLIPS_UP_TO` pairs, seeded Monte Carlo beyond).
+with a 95% CI (for 0/1 scores the paired MOVER interval of two shares,
+`audit.stats.paired_difference`, given even when every pair moved the same way; otherwise a
+Student-t interval over the differences) and a paired sign-flip permutation test (exact up
+to `EXACT_FLIPS_UP_TO` pairs, seeded Monte Carlo beyond).
 Pairing removes the spread between items, so a real difference shows up with far fewer items
 than two separate intervals need.
 
@@ -48,12 +50,15 @@ from audit.stats import (
     bootstrap_interval,
     expanded_tail,
     is_binary,
+    paired_difference,
     student_t_interval,
 )
 
 log = logging.getLogger(__name__)
 
 PAIRED_MEAN = "paired: student-t CI of the per-item difference, sign-flip permutation test"
+PAIRED_SHARES = ("paired 0/1 scores: MOVER CI of the difference of two shares (Newcombe 1998 "
+                 "method 11, Clopper-Pearson limits), sign-flip permutation test")
 PAIRED_STATISTIC = "paired bootstrap of the suite's statistic over shared items"
 UNPAIRED = "unpaired: difference of reported values, normal CI from their standard errors"
 UNPAIRED_SHARES = ("unpaired: difference of two shares, Newcombe's hybrid score CI (Wilson "
@@ -184,19 +189,22 @@ def sign_flip_p_value(differences: np.ndarray, seed: int = BOOTSTRAP_SEED) -> fl
 
 
 def paired_mean_difference(a: np.ndarray, b: np.ndarray
-                           ) -> tuple[float, float | None, float | None, float]:
-    """Mean of b - a over pairs, its Student-t 95% CI (None when the differences have no
-    spread) and the sign-flip permutation p-value.
+                           ) -> tuple[float, float | None, float | None, float, str]:
+    """Mean of b - a over pairs, its 95% CI, the sign-flip permutation p-value and the method.
 
-    When both runs' scores are 0/1 (a share), the difference cannot leave [-1, 1], so the
-    interval is cut there: at a few pairs the t quantile would otherwise reach past it (n = 4
-    gave -177 to +127 points), which claims nothing true and reads as nonsense."""
+    When both runs' scores are 0/1 (a share), the CI is the paired MOVER interval of two
+    shares: it stays inside [-1, 1] and exists even when every pair moved the same way (24 of
+    24 requests refused after, none before), where a t interval has no spread to work from.
+    Other scores get the Student-t interval of the differences (None when they have no
+    spread)."""
     differences = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
+    p_value = sign_flip_p_value(differences)
+    if is_binary(a) and is_binary(b):
+        shares = paired_difference(list(zip(b, a, strict=True)))
+        return shares.value, shares.ci_low, shares.ci_high, p_value, PAIRED_SHARES
     interval = student_t_interval(differences)
     low, high = interval if interval is not None else (None, None)
-    if interval is not None and is_binary(a) and is_binary(b):
-        low, high = max(-1.0, low), min(1.0, high)
-    return float(differences.mean()), low, high, sign_flip_p_value(differences)
+    return float(differences.mean()), low, high, p_value, PAIRED_MEAN
 
 
 def paired_statistic_difference(statistic: Callable[[list[dict[str, Any]]], float | None],
@@ -294,10 +302,23 @@ def suite_statistics() -> dict[str, Statistic]:
             continue
         if type(suite).statistic is Suite.statistic:
             continue
+        # A bootstrap hands the hook the same record objects thousands of times (2,000 draws
+        # of every shared item, per metric and group), so each is made a Sample once, keyed by
+        # identity; `kept` holds every keyed record, so no other object can take its id.
+        kept: dict[int, dict[str, Any]] = {}
+        made: dict[int, Sample] = {}
 
         def hook(metric: str, group: dict[str, str], records: list[dict[str, Any]],
-                 suite: Suite = suite) -> float | None:
-            return suite.statistic(metric, group, [Sample.from_dict(r) for r in records])
+                 suite: Suite = suite, kept: dict[int, dict[str, Any]] = kept,
+                 made: dict[int, Sample] = made) -> float | None:
+            try:
+                samples = [made[id(r)] for r in records]
+            except KeyError:  # records this hook has not seen yet
+                for record in records:
+                    if id(record) not in made:
+                        kept[id(record)], made[id(record)] = record, Sample.from_dict(record)
+                samples = [made[id(r)] for r in records]
+            return suite.statistic(metric, group, samples)
 
         hooks[name] = hook
     return hooks
@@ -445,10 +466,10 @@ def _compare_metric(common: dict[str, Any], shared_ids: list[str],
     if scored:
         a = np.array([p[0]["scores"][metric] for p in scored], dtype=float)
         b = np.array([p[1]["scores"][metric] for p in scored], dtype=float)
-        delta, low, high, p_value = paired_mean_difference(a, b)
+        delta, low, high, p_value, method = paired_mean_difference(a, b)
         return MetricDelta(**common, value_a=float(a.mean()), value_b=float(b.mean()),
                            delta=delta, ci_low=low, ci_high=high, n_pairs=len(scored),
-                           method=PAIRED_MEAN, p_value=p_value)
+                           method=method, p_value=p_value)
     if statistic is not None and pairs and not _any_score(pairs, metric):
         # The statistic sees every shared item (a group's value may need other groups, e.g.
         # a language against English) and computes the value for `group` itself.

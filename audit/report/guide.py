@@ -34,8 +34,9 @@ HOW_TO_READ = [
     "\"Better\" says which direction is good for each metric: higher (accuracy, refusal of "
     "harmful requests), lower (over-refusal, cost) or a target (e.g. 50% in a paired bias "
     "test, where either direction away from it shows a preference).",
-    "Intervals: shares of items use the exact Clopper-Pearson interval; other means the "
-    "Student-t interval; ratios and bias scores a bootstrap over items, only from "
+    "Intervals: shares of items use the exact Clopper-Pearson interval; a paired change of "
+    "a share (the same items in two runs) the paired MOVER interval built from those; other "
+    "means the Student-t interval; ratios and bias scores a bootstrap over items, only from "
     f"{BOOTSTRAP_MIN_N} items on; "
     "rates corrected for an imperfect refusal judge carry the judge's own uncertainty and are "
     "never narrower than a perfect judge's. Where the data cannot bound a number, no interval "

@@ -8,7 +8,7 @@ Everything is computed from the two runs' scored samples, over the requests both
 - refusal per run and language: share of the requests refused, exact (Clopper-Pearson) 95%
   interval (`audit.stats.estimate_mean`);
 - the change, run minus baseline, and each run's gap to English, language minus English: the
-  paired MOVER interval of `audit.misuse.parity.paired_difference`, the method the suite's own
+  paired MOVER interval of `audit.stats.paired_difference`, the method the suite's own
   `refusal_gap_to_eng` metric uses.
 
 The report and the dashboard draw these rows; neither computes them itself.
@@ -22,10 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from audit.misuse.parity import paired_difference
 from audit.policy import Light
 from audit.report.model import Bar, Chart
-from audit.stats import Estimate, estimate_mean
+from audit.stats import Estimate, estimate_mean, paired_difference
 
 SUITE = "misuse/harmful"
 PARALLEL_SOURCE = "project"

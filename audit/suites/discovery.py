@@ -76,20 +76,39 @@ def available() -> dict[str, Callable[[], Suite]]:
     return found
 
 
+FAMILY_PREFIX = "family:"
+SELECTION_RULE = ("a suite's exact name selects that suite alone; `NAME/` (or a NAME that is "
+                  "no suite) selects every suite in the folder NAME, NAME included; "
+                  "`family:NAME` selects every suite of that family")
+
+
+def _matches(wanted: str, known: dict[str, Callable[[], Suite]]) -> list[str]:
+    """The suite names one requested name selects, by `SELECTION_RULE`; empty when none."""
+    if wanted.startswith(FAMILY_PREFIX):
+        family = wanted.removeprefix(FAMILY_PREFIX)
+        return [n for n in known if known[n]().spec.family == family]
+    if wanted in known:
+        return [wanted]
+    folder = wanted.rstrip("/")
+    return [n for n in known if n == folder or n.startswith(folder + "/")]
+
+
 def select(requested: list[str]) -> list[Suite]:
-    """Suites matching each requested name: a suite name, a family, or a folder prefix."""
+    """Suites matching each requested name, by `SELECTION_RULE`: an exact suite name wins over
+    a folder of the same name (`multilingual` is one suite, `multilingual/` the folder with
+    `multilingual/translation`), so a run never gets a suite it did not name."""
     known = available()
     chosen: dict[str, Suite] = {}
     for wanted in requested:
-        matches = [n for n in known if n == wanted or n.startswith(wanted.rstrip("/") + "/")]
+        matches = _matches(wanted, known)
         if not matches:
-            by_family = [s for s in (known[n]() for n in known) if s.spec.family == wanted]
-            if not by_family:
-                raise SuiteError(f"unknown suite {wanted!r}",
-                                 fix=f"use one of: {', '.join(sorted(known))} "
-                                     "(or a family name); see `fm-audit suites`.")
-            chosen.update({s.name: s for s in by_family})
-            continue
+            families = sorted({known[n]().spec.family for n in known})
+            raise SuiteError(f"unknown suite {wanted!r}: it is no suite, suite folder or "
+                             "family:NAME",
+                             fix=f"use one of: {', '.join(sorted(known))}, a folder such as "
+                                 f"'multilingual/', or one of "
+                                 f"{', '.join(FAMILY_PREFIX + f for f in families)}; "
+                                 "see `fm-audit suites`.")
         for name in matches:
             if name not in chosen:
                 chosen[name] = known[name]()
