@@ -6,7 +6,8 @@ Each suite's seconds are the tracked duration in the run's energy.json; its item
 available, whether it was sequentially controlled, what stopped it and the half-width it
 reached come from results.json. The machine, and its load average before and after, are
 recorded beside them: on a machine shared with other work the wall time is an upper bound of
-the idle machine's. Written to benchmarks/results/<profile>-audit-<device>.json.
+the idle machine's. Written to benchmarks/results/<profile>-audit-<device>.json (with
+`--suites`, the suites' names before the device).
 """
 
 from __future__ import annotations
@@ -56,8 +57,10 @@ def breakdown(folder: Path) -> dict[str, Any]:
     return {"families": families, "suites": suites}
 
 
-def measure(profile: str, precision: float | None, device: str) -> dict[str, Any]:
-    """Run the whole audit once at `profile` and return its wall time and breakdown."""
+def measure(profile: str, precision: float | None, device: str, suites: str | None
+            ) -> dict[str, Any]:
+    """Run the audit (every suite, or `suites`) once at `profile` and return its wall time
+    and breakdown."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     with tempfile.TemporaryDirectory() as out:
         command = [sys.executable, "-m", "audit.cli", "run", "--model", MODEL, "--profile",
@@ -65,6 +68,8 @@ def measure(profile: str, precision: float | None, device: str) -> dict[str, Any
                    "--run-id", RUN_ID]
         if precision is not None:
             command += ["--precision", str(precision)]
+        if suites is not None:
+            command += ["--suites", suites]
         start = time.perf_counter()
         subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
         seconds = time.perf_counter() - start
@@ -82,16 +87,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", type=float, default=None,
                         help="decision profile's target half-width (default: fm-audit's)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--suites", default=None,
+                        help="suites or families, comma-separated (default: all four families)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     before = describe_machine()
-    result = measure(args.profile, args.precision, args.device)
+    result = measure(args.profile, args.precision, args.device, args.suites)
     result = {"model": MODEL, "profile": args.profile, "device": args.device, **result,
               "machine": dict(describe_machine(),
                               load_average_before=before["load_average_now"])}
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{args.profile}-audit-{args.device}.json"
+    part = f"-{args.suites.replace('/', '_').replace(',', '+')}" if args.suites else ""
+    path = args.out / f"{args.profile}-audit{part}-{args.device}.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     log.info("Wrote %s", path)
     return 0
