@@ -69,6 +69,20 @@ def test_the_decision_budget_reads_the_proportional_order() -> None:
     assert drawn == [items[i] for _, i in proportional_order(items, 3, _by_prefix)][:8]
 
 
+def test_the_decision_order_ignores_shared_units() -> None:
+    """misuse suites rank every stratum by one hash of an item's unit (a prompt asked in
+    several languages); the decision order draws each stratum on its own instead, so the
+    translations of a prompt are not drawn together."""
+    items = [f"{language}/{k}" for language in ("de", "en", "fr") for k in range(20)]
+    budget = ItemBudget("decision", 3, "sequential", limit=30)
+    drawn = select_items(items, budget, _by_prefix, unit=lambda item: item.split("/")[1],
+                         in_file_order=False)
+    assert drawn == [items[i] for _, i in proportional_order(items, 3, _by_prefix)][:30]
+    ranks = {language: [item.split("/")[1] for item in drawn if item.startswith(language)]
+             for language in ("de", "en", "fr")}
+    assert ranks["de"][:3] != ranks["en"][:3]
+
+
 def _strata_population() -> dict[str, float]:
     """600 items in three strata with far apart means: 100 ones, 300 zeros, 200 half ones.
     The whole set's mean is 200/600 = 1/3; the mean of the stratum means is 1/2."""

@@ -144,10 +144,11 @@ class Suite(ABC):
         `strata` names what `stratum` returns (e.g. "task")."""
         budget = self.budget(context)
         chosen = select(items, budget, stratum, unit, in_file_order)
-        order = ("units ranked by sha256('<seed>:<unit>')" if unit is not None else
-                 "seeded draw without replacement, random.Random(<seed>" +
+        sequential = budget.origin == "sequential"
+        order = ("units ranked by sha256('<seed>:<unit>')" if unit is not None and not sequential
+                 else "seeded draw without replacement, random.Random(<seed>" +
                  ("/<stratum>)" if stratum is not None else ")"))
-        if stratum is not None and budget.origin == "sequential":
+        if stratum is not None and sequential:
             order += (f" within each of the {strata or 'strata'}; each next item's stratum "
                       "drawn by random.Random(<seed>/strata) in proportion to its items left "
                       "(a uniformly random order of the whole set)")

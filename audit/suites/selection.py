@@ -114,16 +114,17 @@ def _stratum_at(left: dict[str, int], position: int) -> str:
 
 
 def proportional_order(items: Sequence[Item], seed: int,
-                       stratum: Callable[[Item], str] | None = None,
-                       unit: Callable[[Item], str] | None = None
+                       stratum: Callable[[Item], str] | None = None
                        ) -> Iterator[tuple[str, int]]:
     """Every item's index once, as `(stratum, index)`, in the decision profile's order (see
     the module's docstring): the stratum of each next item is drawn by
     `random.Random("<seed>/strata")` with probability proportional to its items left, the
-    item is that stratum's next in its own seeded order. A suite without strata gets its
-    `seeded_order`."""
+    item is that stratum's next in its own seeded draw. A suite without strata gets its
+    `seeded_order`. Units are not used: ranking every stratum by the same unit hash would
+    draw the translations of one prompt together, and the order would no longer be a
+    uniformly random one of the whole set."""
     strata = _strata(items, stratum)
-    queues = dict(_stratum_queues(items, strata, seed, unit))
+    queues = dict(_stratum_queues(items, strata, seed, None))
     left = {name: len(indices) for name, indices in sorted(strata.items())}
     rng = random.Random(f"{seed}/strata")
     for remaining in range(len(items), 0, -1):
@@ -148,8 +149,9 @@ def select(items: Sequence[Item], budget: ItemBudget,
         return list(items)
     taken: dict[str, int] = {}
     chosen: list[int] = []
-    order = proportional_order if budget.origin == "sequential" else seeded_order
-    for name, index in order(items, budget.seed, stratum, unit):
+    order = (proportional_order(items, budget.seed, stratum) if budget.origin == "sequential"
+             else seeded_order(items, budget.seed, stratum, unit))
+    for name, index in order:
         if budget.limit is not None and len(chosen) >= budget.limit:
             break
         wanted = budget.count(name)
