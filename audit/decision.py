@@ -40,8 +40,8 @@ from audit.suites.base import Sample, Suite, SuiteContext
 DECISION = "decision"
 CHUNK = 32
 RULE = ("read the decision order {chunk} items at a time; stop after the first chunk where "
-         "every controlled metric's 95% confidence sequence has half-width <= {precision}, "
-         "or when the suite's decision maximum of {maximum} items is reached")
+        "every controlled metric's 95% confidence sequence has half-width <= {precision}, "
+        "or when the suite's decision maximum of {maximum} items is reached")
 ORDER = ("a uniformly random order of the whole set: each next item's stratum drawn in "
          "proportion to its items left, then that stratum's seeded order; within a chunk, "
          "sha256('<seed>:<chunk>:<id>')")
