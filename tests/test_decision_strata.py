@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+import jsonschema
 import numpy as np
 import pytest
 
@@ -19,6 +20,7 @@ from audit.decision import (
 )
 from audit.errors import SuiteError
 from audit.metrics import MetricResult
+from audit.runfolder import load_schema
 from audit.sequential import ALPHA
 from audit.suites.discovery import available, select
 from audit.suites.profile import ItemBudget
@@ -164,3 +166,18 @@ def test_a_metric_reported_as_other_than_the_items_mean_is_not_controlled() -> N
     assert "not the mean" in uncontrolled_reason(suite, draw.samples)
     record = replay(suite, 1, 0.05).record
     assert not record["controlled"] and "not the mean" in record["reason"]
+
+
+def test_results_schema_types_the_sequential_record() -> None:
+    """What a decision draw records passes results.json's schema; a made-up stop does not."""
+    outcomes = {f"x/{k}": float(k % 2) for k in range(200)}
+    record = replay(OutcomeSuite(outcomes, stratified=False, maximum=200), 1, 0.2).record
+    schema = load_schema("results.schema.json")
+    entry = {"family": "capability", "description": "d", "n_samples": 1, "metric_info": {},
+             "metrics": [], "sequential": record}
+    document = {"schema_version": 1, "run_id": "r", "suites": {"capability/x": entry}}
+    jsonschema.validate(document, schema)
+    for key, bad in (("stopped_by", "patience"), ("items_used", -1), ("controlled", "yes")):
+        entry["sequential"] = dict(record, **{key: bad})
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(document, schema)
