@@ -90,8 +90,11 @@ lint: install
 dashboard: $(RUNTIME)
 	$(BIN)/fm-audit dashboard $(REPORTS)
 
+# The engine against HFLM, then the wall time of the decision-profile audit of all four
+# families with its breakdown by family (benchmarks/decision_audit.py).
 bench: $(RUNTIME)
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.decision_audit
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) .pytest_cache .ruff_cache

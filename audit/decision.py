@@ -1,17 +1,21 @@
 """The `decision` profile: draw a suite's items chunk by chunk until its headline is precise.
 
-A suite's items are read in its seeded order (`audit.suites.selection`), `CHUNK` more at a
-time. After each chunk the run computes the confidence sequence (`audit.sequential`) of each
-sequentially controlled metric and stops once every one has a half-width at most the run's
-`--precision`, or when the suite's maximum is reached (every item, unless its `decision`
-profile in suite.yaml declares a `limit`): then it is *exhausted*.
+A suite's items are read in its decision order (`audit.suites.selection.proportional_order`:
+a uniformly random order of the whole set in which each stratum, a task, a language, a
+source, fills in proportion to its size on average), `CHUNK` more at a time. After each chunk
+the run computes the confidence sequence (`audit.sequential`, sampling without replacement
+from the whole set) of each sequentially controlled metric and stops once every one has a
+half-width at most the run's `--precision`, or when the suite's decision maximum is reached.
+
+Every suite declares that maximum as `decision: {limit: N}` under `profiles:` in its
+suite.yaml (`require_decision_maxima` refuses a run of a suite without one), so that no suite
+runs its whole set unless the author chose so.
 
 Controlled metrics are the suite's headline metrics (`headline: true`), or its
 `correct_metric` where it declares no headline, that are per-item scores in [0, 1] (unit
-`proportion`) of a suite drawn from one stratum. A stratified suite is read round-robin over
-its strata, which weights them equally rather than by size, so a sequence for the whole
-set's mean would not be valid: such a suite, and a suite without a controlled metric, runs
-the counts of its `decision` profile instead and says why it is not controlled.
+`proportion`) of every item and whose reported overall value is the mean of those scores (the
+quantity the sequence covers). A suite without such a metric is *not sequentially
+controlled*: it runs the first `limit` items of the same order and says why.
 
 Within a chunk, items enter the sequence in the order of sha256("<seed>:<chunk>:<sample
 id>"), a random order fixed before any answer is seen, so the sequence is the order of a
@@ -22,10 +26,12 @@ and so takes the same items, in the same order, to the same stop.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from audit.errors import SuiteError
 from audit.execution import ExecutionStats
 from audit.metrics import MetricResult
 from audit.sequential import ALPHA, METHOD, Bound, bound, precise
@@ -33,9 +39,12 @@ from audit.suites.base import Sample, Suite, SuiteContext
 
 DECISION = "decision"
 CHUNK = 32
-RULE = ("read the seeded order {chunk} items at a time; stop after the first chunk where "
+RULE = ("read the decision order {chunk} items at a time; stop after the first chunk where "
         "every controlled metric's 95% confidence sequence has half-width <= {precision}, "
-        "or when the suite's maximum of {maximum} items is reached")
+        "or when the suite's decision maximum of {maximum} items is reached")
+ORDER = ("a uniformly random order of the whole set: each next item's stratum drawn in "
+         "proportion to its items left, then that stratum's seeded order; within a chunk, "
+         "sha256('<seed>:<chunk>:<id>')")
 
 
 @dataclass
@@ -60,27 +69,40 @@ def sequential_targets(suite: Suite) -> list[str]:
 
 
 def uncontrolled_reason(suite: Suite, samples: list[Sample]) -> str | None:
-    """Why the suite's metrics cannot be controlled sequentially, or None when they can."""
+    """Why the suite's metrics cannot be controlled sequentially, or None when they can:
+    each controlled metric must score every item in [0, 1] and be reported as their mean."""
     targets = sequential_targets(suite)
     if not targets:
         return "no headline metric that is a per-item proportion"
     if not samples:
         return "no items to run (see `skipped`)"
-    if suite.strata_drawn != 1:
-        return (f"items drawn round-robin over {suite.strata_drawn} strata; a sequence for "
-                "the whole set needs one random order")
     for metric in targets:
         values = [s.scores.get(metric) for s in samples]
         if any(v is None or not 0 <= v <= 1 for v in values):
             return f"{metric} is not a score in [0, 1] of every item"
+    overall = {m.metric: m.value for m in suite.metrics(samples) if not m.group}
+    for metric in targets:
+        mean = sum(s.scores[metric] for s in samples) / len(samples)
+        if metric not in overall or not math.isclose(overall[metric], mean, abs_tol=1e-12):
+            return f"the reported {metric} is not the mean of its items' scores"
     return None
 
 
-def _maximum(suite: Suite, context: SuiteContext, available: int) -> int:
-    """Most items the suite's decision run may use: its decision profile's `limit`, else
-    every item."""
-    declared = suite.budget(replace(context, sequential_limit=None)).limit
-    return min(declared, available) if declared is not None else available
+def decision_maximum(suite: Suite) -> int:
+    """Most items the suite's decision run may use: the `limit` of its `decision` profile."""
+    profile = suite.spec.profiles.get(DECISION)
+    if profile is None or profile.limit is None:
+        raise SuiteError(
+            f"suite {suite.name} declares no decision maximum",
+            fix="add `decision: {limit: N}` under `profiles:` in its suite.yaml (the most "
+                "items a decision run of it may use), or run it with another --profile.")
+    return profile.limit
+
+
+def require_decision_maxima(suites: list[Suite]) -> None:
+    """Refuse, before anything runs, a decision run of a suite without a declared maximum."""
+    for suite in suites:
+        decision_maximum(suite)
 
 
 def chunk_order(ids: list[str], seed: int, chunk: int) -> list[str]:
@@ -95,33 +117,37 @@ def draw_until_precise(suite: Suite, context: SuiteContext, precision: float,
     samples' responses and says what the model did."""
     stats = ExecutionStats()
     sequence: list[Sample] = []
+    declared = decision_maximum(suite)
     chunk = 0
     while True:
         chunk += 1
-        samples = suite.build_samples(replace(context, sequential_limit=chunk * CHUNK))
+        samples = suite.build_samples(
+            replace(context, sequential_limit=min(chunk * CHUNK, declared)))
         _add_stats(stats, run(samples))
         suite.score(samples)
         available = suite.selection()["items_available"]
+        maximum = min(declared, available)
         reason = uncontrolled_reason(suite, samples)
         if reason is not None:
-            return _uncontrolled(suite, context, run, stats, reason)
+            return _uncontrolled(suite, context, run, stats, reason, maximum)
         seen = {s.id for s in sequence}
         by_id = {s.id: s for s in samples}
         new = chunk_order([i for i in by_id if i not in seen], context.seed, chunk)
         sequence += [by_id[i] for i in new]
-        maximum = _maximum(suite, context, available)
         bounds = {m: bound([s.scores[m] for s in sequence], available)
                   for m in sequential_targets(suite)}
         reached = all(precise(b, precision) for b in bounds.values())
         if reached or len(sequence) >= maximum or not new:
             break
+    exhausted = len(sequence) >= available
     record = {
         "controlled": True, "rule": RULE.format(chunk=CHUNK, precision=precision,
                                                 maximum=maximum),
         "method": METHOD, "alpha": ALPHA, "precision": precision, "chunk": CHUNK,
-        "order": "the suite's seeded order; within a chunk, sha256('<seed>:<chunk>:<id>')",
-        "items_used": len(sequence), "items_available": available, "maximum": maximum,
-        "exhausted": not reached,
+        "order": ORDER, "items_used": len(sequence), "items_available": available,
+        "maximum": maximum, "reached": reached, "exhausted": exhausted,
+        "stopped_by": ("precision" if reached else
+                       "every item" if exhausted else "decision maximum"),
         "half_width": {m: b.half_width for m, b in bounds.items()},
         "group_intervals": "per-group intervals are fixed-n ones and do not account for the "
                            "stopping",
@@ -132,18 +158,19 @@ def draw_until_precise(suite: Suite, context: SuiteContext, precision: float,
 
 def _uncontrolled(suite: Suite, context: SuiteContext,
                   run: Callable[[list[Sample]], ExecutionStats], stats: ExecutionStats,
-                  reason: str) -> SequentialDraw:
-    """A suite the profile cannot control: the counts of its decision profile, as any
-    other profile runs them."""
-    samples = suite.build_samples(replace(context, sequential_limit=None))
+                  reason: str, maximum: int) -> SequentialDraw:
+    """A suite the profile cannot control: the first `maximum` items of the decision order
+    (the items drawn so far are among them)."""
+    samples = suite.build_samples(replace(context, sequential_limit=maximum))
     _add_stats(stats, run(samples))
     suite.score(samples)
     available = suite.selection()["items_available"]
     return SequentialDraw(samples, stats, {
         "controlled": False, "reason": f"not sequentially controlled: {reason}",
-        "rule": f"the decision profile's declared counts ({len(samples)} of {available} "
-                "items drawn)",
-        "items_used": len(samples), "items_available": available})
+        "rule": f"the first {maximum} items of the decision order (the suite's decision "
+                f"maximum; {available} available), with fixed-n intervals",
+        "order": ORDER, "items_used": len(samples), "items_available": available,
+        "maximum": maximum})
 
 
 def _add_stats(total: ExecutionStats, chunk: ExecutionStats) -> None:

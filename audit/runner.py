@@ -20,7 +20,12 @@ from typing import Any
 import numpy as np
 
 from audit.config import RunConfig
-from audit.decision import DECISION, draw_until_precise, with_sequence_intervals
+from audit.decision import (
+    DECISION,
+    draw_until_precise,
+    require_decision_maxima,
+    with_sequence_intervals,
+)
 from audit.energy import ACCURACY_NOTE, track_energy
 from audit.engine import FastLM
 from audit.environment import describe_environment
@@ -181,6 +186,8 @@ def run_audit(config: RunConfig, model: LoadedModel | None = None) -> RunFolder:
     """
     config = config.model_copy(update={"run_id": config.run_id or new_run_id(config.model)})
     suites = select(config.suites or sorted(available()))
+    if config.profile == DECISION:
+        require_decision_maxima(suites)
     with claimed_run(config) as folder:
         select_judge(config.judge, judge_data())
         seed_everything(config.seed)

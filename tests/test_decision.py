@@ -98,12 +98,16 @@ def test_decision_run_stops_when_precise_and_resumes_to_the_same_result(
     assert rescored["metrics"] == entry["metrics"]
 
 
-def test_a_suite_drawn_over_several_strata_is_not_controlled() -> None:
+def test_a_stratified_suite_with_a_headline_proportion_is_controlled_when_it_has_items(
+        ) -> None:
+    """misuse/harmful draws over sources and languages; its decision order is one random
+    order of the whole set (tests/test_decision_strata.py), so its refusal rate is a target."""
     harmful, = select(["misuse/harmful"])
     samples = harmful.build_samples(SuiteContext(model=None, profile="decision",
                                                  sequential_limit=CHUNK))
-    assert harmful.strata_drawn > 1
-    assert "strata" in uncontrolled_reason(harmful, samples)
+    assert len(samples) == CHUNK and harmful.selection()["origin"] == "sequential"
+    assert "in proportion to its items left" in harmful.selection()["method"]
+    assert sequential_targets(harmful) == ["refusal"]
     assert "no items" in uncontrolled_reason(harmful, [])  # e.g. every task skipped
 
 

@@ -113,6 +113,29 @@ class Skipped(_Open):
     reason: Any
 
 
+class Sequential(_Open):
+    """How a `--profile decision` run drew a suite (`audit/decision.py`): whether its
+    metrics were sequentially controlled, the stopping rule, the items used, and for a
+    controlled suite the sequence's method, what stopped it and the half-width it reached."""
+
+    controlled: bool
+    reason: str = None  # type: ignore[assignment]
+    rule: str
+    order: str = None  # type: ignore[assignment]
+    items_used: int = Field(ge=0)
+    items_available: int = Field(ge=0)
+    maximum: int = Field(default=None, ge=0)  # type: ignore[assignment]
+    method: str = None  # type: ignore[assignment]
+    alpha: float = None  # type: ignore[assignment]
+    precision: float = None  # type: ignore[assignment]
+    chunk: int = Field(default=None, ge=1)  # type: ignore[assignment]
+    reached: bool = None  # type: ignore[assignment]
+    exhausted: bool = None  # type: ignore[assignment]
+    stopped_by: Literal["precision", "decision maximum", "every item"] = None  # type: ignore[assignment]
+    half_width: dict[str, float] = None  # type: ignore[assignment]
+    sequence: list[str] = None  # type: ignore[assignment]
+
+
 class SuiteResults(_Open):
     """Every metric of one suite, with the definitions of its metrics."""
 
@@ -125,6 +148,7 @@ class SuiteResults(_Open):
     skipped: list[Skipped] = None  # type: ignore[assignment]
     metric_info: dict[str, Any]
     metrics: list[MetricEntry]
+    sequential: Sequential = None  # type: ignore[assignment]
 
 
 class Results(_Open):

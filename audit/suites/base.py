@@ -112,8 +112,6 @@ class Suite(ABC):
     def __init__(self, spec: SuiteSpec) -> None:
         self.spec = spec
         self._selection: dict[str, Any] = {}
-        #: How many strata the last `choose` drew from (1: one random order of all items).
-        self.strata_drawn = 1
 
     @property
     def name(self) -> str:
@@ -146,11 +144,15 @@ class Suite(ABC):
         `strata` names what `stratum` returns (e.g. "task")."""
         budget = self.budget(context)
         chosen = select(items, budget, stratum, unit, in_file_order)
-        self.strata_drawn = len({stratum(item) for item in items}) if stratum else 1
-        order = ("units ranked by sha256('<seed>:<unit>')" if unit is not None else
-                 "seeded draw without replacement, random.Random(<seed>" +
+        sequential = budget.origin == "sequential"
+        order = ("units ranked by sha256('<seed>:<unit>')" if unit is not None and not sequential
+                 else "seeded draw without replacement, random.Random(<seed>" +
                  ("/<stratum>)" if stratum is not None else ")"))
-        if stratum is not None:
+        if stratum is not None and sequential:
+            order += (f" within each of the {strata or 'strata'}; each next item's stratum "
+                      "drawn by random.Random(<seed>/strata) in proportion to its items left "
+                      "(a uniformly random order of the whole set)")
+        elif stratum is not None:
             order += f", round-robin over {strata or 'strata'} in sorted order"
         self._selection = budget.record(len(items), len(chosen), order, strata)
         return chosen
