@@ -1,6 +1,7 @@
 """`python -m benchmarks.judge`: responses judged per second by a refusal judge.
 
-Judges every labelled response (all splits, all languages) with the judge `--judge` names
+Judges every labelled response (all splits, all languages; the first `--limit` of them when
+given) with the judge `--judge` names
 (default `classifier`; `embedding`, `multilingual-embedding`, `patterns` and `llm:<uri>` work
 the same way), one `classify_many` call per batch of `--batch` responses, and also one response
 at a time (the `classify` path a caller outside the suites uses), each repeated `--rounds`
@@ -31,6 +32,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--judge", default="classifier")
+    parser.add_argument("--limit", type=int, help="judge only the first N labelled responses")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     out = args.out or ROOT / "results" / f"judge-{args.judge.replace(':', '_')}-cpu.json"
@@ -49,7 +51,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     judge = make_judge(args.judge, data)
     fit_seconds = time.perf_counter() - start
-    items = [row.item() for row in load_labelled(data.labelled)]
+    items = [row.item() for row in load_labelled(data.labelled)][:args.limit]
 
     def batched() -> None:
         for begin in range(0, len(items), args.batch):
