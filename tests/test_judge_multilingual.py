@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -38,6 +39,40 @@ def test_other_machines_get_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(ConfigError, match="x86-64") as caught:
         multilingual_dir()
     assert "--judge embedding" in caught.value.fix
+
+
+class RecordingEmbedderDouble:
+    """A test double for the embedder (the feature assembly under test is not about models):
+    a fixed random vector per (text, request) pair, and a record of what it was asked."""
+
+    name = "test double"
+    wheel = MULTILINGUAL_WHEEL
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[tuple[str, ...], bool]] = []
+
+    def embed(self, texts: Sequence[str], request: bool = False) -> np.ndarray:
+        self.asked.append((tuple(texts), request))
+        return np.array([np.random.default_rng(abs(hash((t, request))) % 2**32).normal(size=4)
+                         for t in texts]).reshape(len(texts), 4)
+
+
+def test_prompt_difference_features_embed_the_request_as_a_request() -> None:
+    """With `prompt_difference`, the features are the response's vector, three cues, then
+    |response - request| number by number, the request embedded with `request=True`."""
+    train = load_labelled(DATA.labelled, "train")[:30]
+    double = RecordingEmbedderDouble()
+    judge = EmbeddingJudge(train, PatternJudge(DATA.patterns), double,
+                           EmbeddingSettings(prompt_difference=True), MULTILINGUAL_EMBEDDING)
+    items = [r.item() for r in train[:3]]
+    features = judge.features(items)
+    responses = double.embed([i.response.strip() for i in items])
+    requests = double.embed([i.prompt for i in items], request=True)
+    assert features.shape == (3, 4 + 3 + 4)
+    np.testing.assert_allclose(features[:, :4], responses)
+    np.testing.assert_allclose(features[:, 7:], np.abs(responses - requests))
+    assert (tuple(i.prompt for i in items), True) in double.asked
+    assert judge.describe()["embedder"]["name"] == "test double"
 
 
 @pytest.mark.slow
