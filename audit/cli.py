@@ -325,8 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int)
     run.add_argument("--chat-template", choices=["auto", "on", "off"])
     run.add_argument("--num-fewshot", type=int)
-    run.add_argument("--judge", help="refusal judge: patterns (default), classifier, embedding or "
-                                     "llm:<model uri>")
+    run.add_argument("--judge", help="refusal judge: patterns (default), classifier, embedding, "
+                                     "multilingual-embedding or llm:<model uri>")
     run.add_argument("--trust-remote-code", action="store_true",
                      help="allow model repositories to run their own Python code (unsafe)")
     run.add_argument("--allow-pickle", action="store_true",

@@ -50,7 +50,7 @@ class RunConfig(BaseModel):
         default=True, description="reuse answers earlier runs stored in the shared cache")
     judge: str | None = Field(
         default=None, description="refusal judge of the misuse suites: patterns, classifier, "
-                                  "embedding or "
+                                  "embedding, multilingual-embedding or "
                                   "llm:<model uri>; unset: $FM_AUDIT_JUDGE, else patterns")
 
     @model_validator(mode="after")

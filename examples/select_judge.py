@@ -1,6 +1,7 @@
 """Choose the default refusal judge's settings on the dev split (never on test).
 
-Fits the classifier and embedding judges on the train split for each candidate setting,
+Fits the classifier, embedding and multilingual-embedding judges on the train split for each
+candidate setting,
 measures every candidate and the pattern judge on the dev split, and prints precision, recall
 and specificity (refusal = positive) overall and the worst language, best first by the smaller
 of precision and recall. The test split is not read.
@@ -16,10 +17,12 @@ from dataclasses import replace
 
 import numpy as np
 
+from audit.judges import MULTILINGUAL_EMBEDDING
 from audit.judges.base import REFUSAL, Judge
 from audit.judges.classifier import ClassifierJudge, ClassifierSettings
 from audit.judges.embedder import Embedder, sentence_embedder
 from audit.judges.embedding import EmbeddingJudge, EmbeddingSettings
+from audit.judges.multilingual_embedder import multilingual_embedder
 from audit.judges.patterns import PatternJudge
 from audit.judges.validation import LabelledResponse, load_labelled
 from audit.misuse.data import judge_data
@@ -40,14 +43,16 @@ class RememberingEmbedder:
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
-        self.known: dict[str, np.ndarray] = {}
+        self.name = embedder.name
+        self.wheel = embedder.wheel
+        self.known: dict[tuple[str, bool], np.ndarray] = {}
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str], request: bool = False) -> np.ndarray:
         """The vectors of `texts`, embedding only those not seen before."""
-        new = sorted({t for t in texts if t not in self.known})
-        for text, vector in zip(new, self.embedder.embed(new), strict=True):
-            self.known[text] = vector
-        return np.array([self.known[t] for t in texts]).reshape(len(texts), -1)
+        new = sorted({t for t in texts if (t, request) not in self.known})
+        for text, vector in zip(new, self.embedder.embed(new, request), strict=True):
+            self.known[text, request] = vector
+        return np.array([self.known[t, request] for t in texts]).reshape(len(texts), -1)
 
 
 def main() -> None:
@@ -64,12 +69,15 @@ def main() -> None:
             settings = replace(fitted.settings, threshold=threshold,
                                patterns_decide=patterns_decide)
             candidates.append((f"classifier {settings}", fitted.with_decision(settings)))
-    embedder = RememberingEmbedder(sentence_embedder())
-    for c, relevance, threshold in itertools.product((1.0, 2.0, 3.0, 5.0), (False, True),
-                                                     (0.45, 0.5, 0.55)):
-        settings = EmbeddingSettings(c=c, relevance=relevance, threshold=threshold)
-        candidates.append((f"embedding {settings}",
-                           EmbeddingJudge(train, patterns, embedder, settings)))
+    for kind, embedder in (("embedding", RememberingEmbedder(sentence_embedder())),
+                           (MULTILINGUAL_EMBEDDING,
+                            RememberingEmbedder(multilingual_embedder()))):
+        for c, relevance, difference, threshold in itertools.product(
+                (1.0, 2.0, 3.0, 5.0), (False, True), (False, True), (0.45, 0.5, 0.55)):
+            settings = EmbeddingSettings(c=c, relevance=relevance,
+                                         prompt_difference=difference, threshold=threshold)
+            candidates.append((f"{kind} {settings}",
+                               EmbeddingJudge(train, patterns, embedder, settings, kind)))
     lines = []
     for label, judge in candidates:
         precision, recall, specificity = rates(judge, dev)

@@ -3,9 +3,10 @@
 `make_judge(spec, data)` builds a judge from a short spec: `patterns` (the default:
 per-language refusal regexes), `classifier` (a logistic regression over character n-grams,
 fitted on the labelled responses, offline, on CPU), `embedding` (a logistic regression over
-all-MiniLM-L6-v2 sentence embeddings, likewise) or `llm:<model uri>` (any registered model
-as the judge, e.g. `llm:packaged:smollm2-135m-instruct`). `data` names the pattern and
-labelled files; the misuse family owns them and passes them in
+all-MiniLM-L6-v2 sentence embeddings, likewise), `multilingual-embedding` (the same over
+multilingual-e5-small embeddings of the response and the request) or `llm:<model uri>`
+(any registered model as the judge, e.g. `llm:packaged:smollm2-135m-instruct`). `data`
+names the pattern and labelled files; the misuse family owns them and passes them in
 (`audit.misuse.data.judge_data`). A run uses its config's `judge` (`--judge`), else the spec
 in `$FM_AUDIT_JUDGE`, else the default;
 `fm-audit rescore` can therefore re-judge a run with another judge without the audited model.
@@ -26,6 +27,7 @@ JUDGE_ENV = "FM_AUDIT_JUDGE"
 # refusal (specificity 1.00), while the classifier did so for a third of them (0.65), which
 # would report refusals a model did not make; its higher recall is available with --judge.
 DEFAULT_JUDGE = "patterns"
+MULTILINGUAL_EMBEDDING = "multilingual-embedding"
 _selected: str | None = None
 
 __all__ = ["COMPLIANCE", "DEFAULT_JUDGE", "REFUSAL", "Judge", "JudgeData", "JudgeItem", "Verdict",
@@ -61,6 +63,14 @@ def _built_judge(spec: str, data: JudgeData) -> Judge:
 
         return EmbeddingJudge(load_labelled(data.labelled, split="train"),
                               PatternJudge(data.patterns), sentence_embedder())
+    if spec == MULTILINGUAL_EMBEDDING:
+        from audit.judges.embedding import MULTILINGUAL_SETTINGS, EmbeddingJudge
+        from audit.judges.multilingual_embedder import multilingual_embedder
+        from audit.judges.validation import load_labelled
+
+        return EmbeddingJudge(load_labelled(data.labelled, split="train"),
+                              PatternJudge(data.patterns), multilingual_embedder(),
+                              MULTILINGUAL_SETTINGS, kind=MULTILINGUAL_EMBEDDING)
     kind, _, uri = spec.partition(":")
     if kind == "llm" and uri:
         from audit.judges.llm import LLMJudge
@@ -69,7 +79,7 @@ def _built_judge(spec: str, data: JudgeData) -> Judge:
         return LLMJudge(load_model(uri), fallback=PatternJudge(data.patterns))
     raise ConfigError(f"unknown judge {spec!r}",
                       fix="use --judge (or set " + JUDGE_ENV + ") to `classifier`, `embedding`, "
-                          "`patterns` or `llm:<model uri>`, e.g. "
+                          "`multilingual-embedding`, `patterns` or `llm:<model uri>`, e.g. "
                           "llm:packaged:smollm2-135m-instruct.")
 
 

