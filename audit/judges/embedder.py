@@ -41,11 +41,12 @@ def embedder_dir() -> Path:
 
 
 class Embedder(Protocol):
-    """Anything that turns texts into unit-length vectors, one row per text; `name` and
-    `wheel` say which model and which pinned wheel it comes from."""
+    """Anything that turns texts into unit-length vectors, one row per text; `name`, `wheel`
+    and `licence` say which model, which pinned wheel it comes from and under what terms."""
 
     name: str
     wheel: PinnedWheel
+    licence: str
 
     def embed(self, texts: Sequence[str], request: bool = False) -> np.ndarray: ...
 
@@ -56,6 +57,7 @@ class SentenceEmbedder:
     dimension = 384
     name = EMBEDDER_NAME
     wheel = EMBEDDER_WHEEL
+    licence = EMBEDDER_LICENCE
 
     def __init__(self, directory: Path) -> None:
         from transformers import AutoModel, AutoTokenizer

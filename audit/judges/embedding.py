@@ -100,6 +100,7 @@ class EmbeddingJudge(FittedJudge):
         return {"kind": self.kind, "version": self.version,
                 "embedder": {"name": self.embedder.name,
                              "wheel": self.embedder.wheel.requirement,
-                             "sha256": self.embedder.wheel.sha256},
+                             "sha256": self.embedder.wheel.sha256,
+                             "licence": self.embedder.licence},
                 "settings": asdict(self.settings),
                 "trained_on": "suites/misuse/data/judge_labelled.jsonl, split train"}

