@@ -41,7 +41,10 @@ def _throughput(workload: Any, trials: list[Any], extra_tokens: int) -> dict[str
     seconds = [t.seconds for t in trials]
     median = statistics.median(seconds)
     n = len(workload.instances)
-    return {"seconds": seconds, "median_seconds": median, "requests_per_s": n / median,
+    cpu = [t.cpu_seconds for t in trials]
+    return {"seconds": seconds, "median_seconds": median, "best_seconds": min(seconds),
+            "cpu_seconds": cpu, "median_cpu_seconds": statistics.median(cpu),
+            "requests_per_s": n / median,
             "tokens_per_s": (workload.input_tokens + extra_tokens) / median,
             "peak_rss_mib": max(t.peak_rss_bytes for t in trials) / 2**20}
 
@@ -70,17 +73,24 @@ def compare(workload: Any, engine: Any, stock: Any, rounds: int, tokenizer: Any
             "speedup_median": result["hflm"]["median_seconds"]
             / result["engine"]["median_seconds"],
             "speedup_per_round": paired,
+            "speedup_best_round": result["hflm"]["best_seconds"]
+            / result["engine"]["best_seconds"],
+            "cpu_seconds_ratio_median": result["hflm"]["median_cpu_seconds"]
+            / result["engine"]["median_cpu_seconds"],
             "agreement": agreement(workload, trials["engine"][0].responses,
                                    trials["hflm"][0].responses)}
 
 
 def add_peak_fraction(entry: dict[str, Any], work: dict[str, float], peak: float) -> None:
-    """Each backend's useful FLOP/s on the workload (median time) and its fraction of `peak`."""
+    """Each backend's useful FLOP/s on the workload and its fraction of `peak`: at the median
+    time, and at the fastest round (on a shared machine, the round least slowed by others)."""
     entry["useful_flops"] = work
     for backend in ("engine", "hflm"):
         rate = work["total"] / entry[backend]["median_seconds"]
         entry[backend]["useful_flops_per_s"] = rate
         entry[backend]["fraction_of_peak"] = rate / peak
+        entry[backend]["fraction_of_peak_best_round"] = (
+            work["total"] / entry[backend]["best_seconds"] / peak)
 
 
 def audit_wall_time() -> dict[str, float]:

@@ -55,18 +55,21 @@ class Trial:
 
     backend: str
     seconds: float
+    cpu_seconds: float
     peak_rss_bytes: int
     responses: list[Any] = field(repr=False)
 
 
 def run_trial(backend: str, lm: LM, workload: Workload) -> Trial:
-    """Time `lm` on every request of the workload, once, in the calls a run makes."""
+    """Time `lm` on every request of the workload, once, in the calls a run makes: wall
+    seconds, and CPU seconds of the whole process (all its threads; on a shared machine the
+    CPU time is what load changes least, though a waiting thread that spins still counts)."""
     method = getattr(lm, workload.kind)
     with PeakRss() as memory:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         responses = [r for call in workload.calls for r in method(call, disable_tqdm=True)]
-        seconds = time.perf_counter() - start
-    return Trial(backend, seconds, memory.peak, responses)
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+    return Trial(backend, seconds, cpu_seconds, memory.peak, responses)
 
 
 def suite_scores(workload: Workload, responses: list[Any]) -> dict[str, dict[str, float]]:

@@ -19,7 +19,9 @@ def _peak_sentence(results: dict[str, Any]) -> str:
     entry = next(e for e in results["workloads"] if "useful_flops" in e)
     work = entry["useful_flops"]
     rates = "; ".join(f"{backend} {entry[backend]['useful_flops_per_s'] / 1e9:.1f} GFLOP/s, "
-                      f"{100 * entry[backend]['fraction_of_peak']:.0f}% of peak"
+                      f"{100 * entry[backend]['fraction_of_peak']:.0f}% of peak "
+                      f"({100 * entry[backend]['fraction_of_peak_best_round']:.0f}% in its "
+                      "fastest round)"
                       for backend in ("engine", "hflm"))
     return (f"Float32 matmul peak on the model's weight shapes, {peak['before']['threads']} "
             f"threads, in this process: {peak['flops_per_s'] / 1e9:.1f} GFLOP/s (best of "
@@ -54,16 +56,17 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     for entry in results["workloads"]:
         lines += [_row(entry, "engine"), _row(entry, "hflm")]
-    lines += ["", "| workload | speed-up (median) | per round | agreement with HFLM |",
-              "|---|---|---|---|"]
+    lines += ["", "| workload | speed-up (median) | per round | fastest rounds | "
+              "CPU seconds HFLM/engine | agreement with HFLM |", "|---|---|---|---|---|---|"]
     for entry in results["workloads"]:
         rounds = ", ".join(f"{r:.2f}" for r in entry["speedup_per_round"])
         agree = {k: v for k, v in entry["agreement"].items() if not k.startswith("scores")}
         lines.append(f"| {entry['workload']} | {entry['speedup_median']:.2f}x | {rounds} | "
-                     f"{agree} |")
+                     f"{entry['speedup_best_round']:.2f}x | "
+                     f"{entry['cpu_seconds_ratio_median']:.2f}x | {agree} |")
         if "scores_engine" in entry["agreement"]:
-            lines.append(f"| | scores engine | | {entry['agreement']['scores_engine']} |")
-            lines.append(f"| | scores HFLM | | {entry['agreement']['scores_hflm']} |")
+            lines.append(f"| | scores engine | | | | {entry['agreement']['scores_engine']} |")
+            lines.append(f"| | scores HFLM | | | | {entry['agreement']['scores_hflm']} |")
     if "matmul_peak" in results:
         lines += ["", _peak_sentence(results)]
     if "make_audit_seconds" in results:

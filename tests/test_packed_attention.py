@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from audit.engine.packed_attention import Segment
+from audit.engine.packed_attention import _PLAN, Segment, _packed_sdpa, _Plan
 
 
 def _visibility(segment: Segment) -> torch.Tensor:
@@ -55,3 +55,35 @@ def test_a_segment_without_branches_is_one_causal_call() -> None:
         (call,) = segment.calls()
         assert call.mask is None and call.queries == (0, 3) and call.keys == ((0, 3),)
         assert segment.positions() == list(range(segment.length))
+
+
+def test_packed_attention_equals_per_call_sdpa_with_repeated_heads_to_the_bit() -> None:
+    """Two segments in one packed row (a context with branches of 2, 0 and 3 tokens, then a
+    context alone), grouped heads as SmolLM2's (9 query heads on 3 key/value heads), queries
+    and keys laid out as the model lays them (a transposed view). Every call must give the bits
+    of SDPA on that call's own keys with each key/value head repeated for its group, the
+    computation of numerics version 4: reading the grouped heads in place changes no bit."""
+    generator = torch.Generator().manual_seed(0)
+    segments = [Segment(start=0, prefix=40, branches=(2, 0, 3)), Segment(start=45, prefix=7,
+                                                                        branches=())]
+    length = 52
+    query = torch.randn(1, length, 9, 64, generator=generator).transpose(1, 2)
+    key = torch.randn(1, length, 3, 64, generator=generator).transpose(1, 2)
+    value = torch.randn(1, length, 3, 64, generator=generator).transpose(1, 2)
+    plan = _Plan(segments, [segment.calls() for segment in segments])
+    token = _PLAN.set(plan)
+    try:
+        output, _ = _packed_sdpa(torch.nn.Module(), query, key, value, None, scaling=0.125)
+    finally:
+        _PLAN.reset(token)
+    assert output.shape == (1, length, 9, 64)
+    for segment in segments:
+        for call in segment.calls():
+            rows = slice(segment.start + call.queries[0], segment.start + call.queries[1])
+            columns = [segment.start + c for start, end in call.keys for c in range(start, end)]
+            expected = torch.nn.functional.scaled_dot_product_attention(
+                query[:, :, rows].contiguous(),
+                key[:, :, columns].repeat_interleave(3, dim=1),
+                value[:, :, columns].repeat_interleave(3, dim=1), attn_mask=call.mask,
+                is_causal=call.mask is None, scale=0.125)
+            assert torch.equal(output[0, rows], expected[0].transpose(0, 1)), call

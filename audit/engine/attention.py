@@ -68,7 +68,6 @@ def _rowwise_sdpa(module: torch.nn.Module, query: torch.Tensor, key: torch.Tenso
             allowed = attention_mask[:, 0, -1]
             visible = visible & (allowed if allowed.dtype == torch.bool else allowed == 0)
         return decode_attention(query, key, value, visible, scaling or dim ** -0.5), None
-    repeats = heads // key.shape[1]
     output = query.new_zeros(batch, query_length, heads, dim)
     columns = torch.arange(key_length - query_length, key_length, device=query.device)
     for row, (queries, keys) in enumerate(rows.of(query_length)):
@@ -81,10 +80,9 @@ def _rowwise_sdpa(module: torch.nn.Module, query: torch.Tensor, key: torch.Tenso
             if visible.dtype != torch.bool:
                 visible = visible == 0
         attended = torch.nn.functional.scaled_dot_product_attention(
-            query[row:row + 1, :, queries],
-            key[row:row + 1, :, keys].repeat_interleave(repeats, dim=1),
-            value[row:row + 1, :, keys].repeat_interleave(repeats, dim=1),
-            attn_mask=visible[None, None], scale=scaling)
+            query[row:row + 1, :, queries], key[row:row + 1, :, keys],
+            value[row:row + 1, :, keys], attn_mask=visible[None, None], scale=scaling,
+            enable_gqa=True)
         output[row, queries] = attended[0].transpose(0, 1)
     return output, None
 

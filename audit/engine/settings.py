@@ -18,7 +18,10 @@ log = logging.getLogger(__name__)
 # 4: a generator's decoding steps attend for the whole batch on key tiles counted from the end
 #    of the cache (one SDPA call per row before): still independent of the batch, but the
 #    logits of generated tokens round differently, so a greedy text may differ.
-NUMERICS_VERSION = "fm-audit-engine-4"
+# 5: decoding steps multiply on tiles of 32 rows (16 before). On an AMD EPYC the products gave
+#    the same bits either way, but libraries that pick kernels by row count (MKL on an Intel
+#    Xeon with AVX-512) may round a generated token's logits differently.
+NUMERICS_VERSION = "fm-audit-engine-5"
 CPU_MAX_ROWS = 256
 CPU_TOKEN_BUDGET = 8192
 GPU_MAX_ROWS = 256
