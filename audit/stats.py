@@ -209,3 +209,37 @@ def paired_difference(pairs: Sequence[tuple[float, float]]) -> Estimate:
     stderr = float(np.std(diffs, ddof=1) / math.sqrt(n)) if n > 1 else None
     return Estimate(p1 - p2, n, stderr, max(-1.0, p1 - p2 - below), min(1.0, p1 - p2 + above),
                     PAIRED_MOVER)
+
+
+def wilson_interval(successes: int, n: int) -> tuple[float, float]:
+    """Wilson's 95% score interval for a share of `successes` in `n` > 0 trials: the building
+    block of Newcombe's interval for a difference of two shares."""
+    z2 = Z95**2
+    centre = (successes + z2 / 2) / (n + z2)
+    half = Z95 * math.sqrt(successes * (n - successes) / n + z2 / 4) / (n + z2)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def newcombe_interval(successes_a: int, n_a: int, successes_b: int, n_b: int
+                      ) -> tuple[float, float]:
+    """95% interval for share_b - share_a of two independent samples: Newcombe's hybrid score
+    interval (Statistics in Medicine 1998, method 10), built from each share's Wilson interval.
+
+    Unlike a normal interval from the two standard errors it never leaves [-1, 1] and keeps
+    width when a share is 0 or 1 (whose standard error is 0)."""
+    share_a, share_b = successes_a / n_a, successes_b / n_b
+    low_a, high_a = wilson_interval(successes_a, n_a)
+    low_b, high_b = wilson_interval(successes_b, n_b)
+    delta = share_b - share_a
+    return (delta - math.hypot(share_b - low_b, high_a - share_a),
+            delta + math.hypot(high_b - share_b, share_a - low_a))
+
+
+def pooled_z_p_value(successes_a: int, n_a: int, successes_b: int, n_b: int) -> float:
+    """Two-sided p-value of the pooled two-proportion z-test of share_b = share_a (1.0 when the
+    pooled share is 0 or 1: both samples agree entirely)."""
+    pooled = (successes_a + successes_b) / (n_a + n_b)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
+    if spread == 0:
+        return 1.0
+    return math.erfc(abs(successes_b / n_b - successes_a / n_a) / spread / math.sqrt(2))

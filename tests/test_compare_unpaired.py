@@ -21,9 +21,8 @@ from audit.report.compare import (
     _unpaired,
     _unpaired_method,
     compare_pair,
-    newcombe_interval,
 )
-from audit.stats import estimate_mean
+from audit.stats import estimate_mean, newcombe_interval
 from tests.handmade_runs import info, sample, suite_entry, write_run
 
 # Newcombe, "Interval estimation for the difference between independent proportions",
