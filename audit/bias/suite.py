@@ -34,7 +34,7 @@ def first_column_mean(rows: np.ndarray) -> float:
 class Derived:
     """A metric computed from per-item rows of the samples it selects.
 
-    A `share` (the mean of a 0/1 first column) gets a Wilson interval; any other statistic
+    A `share` (the mean of a 0/1 first column) gets a Clopper-Pearson interval; any other statistic
     a seeded bootstrap over items.
     """
 

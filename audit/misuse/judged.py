@@ -100,7 +100,7 @@ class JudgedSuite(Suite):
                 yield {dimension: value}, [s for s in samples if s.group.get(dimension) == value]
 
     def metrics(self, samples: list[Sample]) -> list[MetricResult]:
-        """Observed rates (with Wilson intervals), then the judge-corrected ones."""
+        """Observed rates (with Clopper-Pearson intervals), then the judge-corrected ones."""
         results = super().metrics(samples)
         for metric, correction in self.corrected.items():
             if metric not in self.spec.metrics:
