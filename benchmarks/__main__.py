@@ -24,17 +24,29 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks.flops import matmul_peak, token_pairs, useful_flops
+import torch
+
+from benchmarks.flops import GPU_PEAK_ROWS, matmul_peak, square_peak, token_pairs, useful_flops
 from benchmarks.machine import describe_machine
 from benchmarks.measure import agreement, run_trial
 from benchmarks.report import write_results
-from benchmarks.workloads import generation_workload, loglikelihood_workload
+from benchmarks.workloads import (
+    Workload,
+    export_workloads,
+    generation_workload,
+    load_workloads,
+    loglikelihood_workload,
+)
 
 log = logging.getLogger("benchmarks")
 
 MODEL = "packaged:smollm2-135m-instruct"
 ROOT = Path(__file__).resolve().parent.parent
 HFLM_CPU_BATCH_SIZE = 16  # what fm-audit passed to HFLM on CPU before its own engine
+# The engine's own row cap on a GPU. A fixed size: with "auto", HFLM probes the largest batch
+# again at every call, which cost it over 70% of its time on an H200.
+HFLM_GPU_BATCH_SIZE = 256
+PROMPTS_NAME = "benchmarks/prompts.yaml"
 
 
 def _throughput(workload: Any, trials: list[Any], extra_tokens: int) -> dict[str, Any]:
@@ -93,6 +105,20 @@ def add_peak_fraction(entry: dict[str, Any], work: dict[str, float], peak: float
             work["total"] / entry[backend]["best_seconds"] / peak)
 
 
+def batch_invariance(engine: Any, workload: Workload, responses: list[Any],
+                     rows: int = 7) -> dict[str, Any]:
+    """How many of the engine's log-likelihoods change, bit for bit, when the same requests
+    are served in batches of at most `rows` sequences instead of the engine's own."""
+    from audit.engine import EngineSettings, FastLM
+
+    settings = EngineSettings(max_rows=rows, token_budget=engine.settings.token_budget)
+    small = FastLM(engine.model, engine.tokenizer, settings)
+    again = [r for call in workload.calls for r in small.loglikelihood(call, disable_tqdm=True)]
+    differing = [abs(a[0] - b[0]) for a, b in zip(responses, again, strict=True) if a != b]
+    return {"rows": rows, "n": len(again), "differing": len(differing),
+            "max_abs_difference": max(differing, default=0.0)}
+
+
 def audit_wall_time() -> dict[str, float]:
     """Seconds for `fm-audit run --profile quick` (make audit's default) in a subprocess:
     cold with --no-cache, then warm (the second of two runs sharing the request cache)."""
@@ -112,11 +138,20 @@ def audit_wall_time() -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and write its results."""
+    """Run the benchmark and write its results (or, with --export-requests, only write its
+    requests for another machine)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--rounds", type=int, default=3, help="A/B rounds per workload")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--limit", type=int,
+                        help="log-likelihood workload: the first N items of each capability "
+                             "suite (default: the quick profile's items)")
+    parser.add_argument("--export-requests", type=Path, metavar="FILE",
+                        help="write the workloads' requests to FILE (.json.gz) and stop")
+    parser.add_argument("--requests", type=Path, metavar="FILE",
+                        help="time the requests of a file --export-requests wrote instead of "
+                             "building them from the suites (no suite data needed)")
     parser.add_argument("--skip-audit", action="store_true",
                         help="skip the make-audit wall-time measurement")
     args = parser.parse_args(argv)
@@ -130,27 +165,47 @@ def main(argv: list[str] | None = None) -> int:
     from audit.registry import load_model
 
     machine_before = describe_machine()
-    model = load_model(MODEL, LoadOptions(device=args.device))
+    model = load_model(MODEL, LoadOptions(device="cpu" if args.export_requests else args.device))
+    if args.requests:
+        workloads, source = load_workloads(args.requests, model)
+    else:
+        workloads = [loglikelihood_workload(model, limit=args.limit), generation_workload(model)]
+        source = {"model": MODEL, "limit": args.limit, "profile": "quick",
+                  "prompts": PROMPTS_NAME}
+    if args.export_requests:
+        export_workloads(workloads, args.export_requests, source)
+        log.info("Wrote the requests of %s to %s", [w.name for w in workloads],
+                 args.export_requests)
+        return 0
     engine = model.lm
     stock = HFLM(pretrained=engine.model, tokenizer=model.tokenizer, device=args.device,
-                 batch_size=HFLM_CPU_BATCH_SIZE if args.device == "cpu" else "auto",
-                 max_batch_size=64)
+                 batch_size=HFLM_CPU_BATCH_SIZE if args.device == "cpu" else HFLM_GPU_BATCH_SIZE)
     results: dict[str, Any] = {
         "model": MODEL, "dtype": model.provenance.dtype, "device": args.device,
-        "engine_settings": asdict(engine.settings),
+        "requests": source, "engine_settings": asdict(engine.settings),
         "engine_loglikelihood_path": engine.scorer.description,
         "hflm_batch_size": stock.batch_size, "workloads": []}
-    peaks = [matmul_peak(engine.model)]
-    log.info("float32 matmul peak: %.1f GFLOP/s", peaks[0]["flops_per_s"] / 1e9)
-    workloads = [loglikelihood_workload(model), generation_workload(model)]
+    rows = GPU_PEAK_ROWS if args.device == "cuda" else None
+    peaks = [matmul_peak(engine.model, *([rows] if rows else []))]
+    log.info("%s matmul peak: %.1f GFLOP/s", peaks[0]["dtype"], peaks[0]["flops_per_s"] / 1e9)
     for workload in workloads:
         results["workloads"].append(compare(workload, engine, stock, args.rounds,
                                             model.tokenizer))
-    peaks.append(matmul_peak(engine.model))
+    peaks.append(matmul_peak(engine.model, *([rows] if rows else [])))
     peak = max(p["flops_per_s"] for p in peaks)
     results["matmul_peak"] = {"flops_per_s": peak, "before": peaks[0], "after": peaks[1]}
-    add_peak_fraction(results["workloads"][0],
-                      useful_flops(engine.model, token_pairs(engine, workloads[0])), peak)
+    loglikelihood = next(i for i, w in enumerate(workloads) if w.kind == "loglikelihood")
+    add_peak_fraction(results["workloads"][loglikelihood],
+                      useful_flops(engine.model, token_pairs(engine, workloads[loglikelihood])),
+                      peak)
+    if args.device == "cuda":
+        parameter = next(engine.model.parameters())
+        results["square_product_peak_flops_per_s"] = square_peak(parameter.device,
+                                                                 parameter.dtype)
+        trial = run_trial("engine", engine, workloads[loglikelihood])
+        results["batch_invariance"] = batch_invariance(engine, workloads[loglikelihood],
+                                                       trial.responses)
+        results["gpu_memory_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20
     if not args.skip_audit:
         results["make_audit_seconds"] = audit_wall_time()
     results["machine"] = dict(describe_machine(), load_average_before=machine_before[

@@ -17,6 +17,7 @@ import torch
 from benchmarks.workloads import Workload
 
 PEAK_ROWS = (128, 1024)  # the engine's row tile, and a product eight times taller
+GPU_PEAK_ROWS = (4096, 65536)  # a GPU fills its matrix units only with tall products
 PEAK_REPEATS = 5
 
 
@@ -71,26 +72,53 @@ def useful_flops(model: torch.nn.Module, pairs: list[tuple[tuple[int, ...], tupl
             "scored_positions": float(scored)}
 
 
-def matmul_peak(model: torch.nn.Module) -> dict[str, Any]:
-    """The best float32 rate this process reaches on the model's own weight shapes: for each
-    distinct linear-layer shape, products of `PEAK_ROWS` rows against the weight, timed
-    `PEAK_REPEATS` times each (the fastest counts: it is the machine's attainable rate, the
-    others are slowed by load). Runs with the process's current thread count."""
-    shapes = sorted({tuple(m.weight.shape) for m in model.modules()
-                     if isinstance(m, torch.nn.Linear)})
+def _synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work, so that a timer reads finished products."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _fastest(product: Any, device: torch.device) -> float:
+    """Seconds of the fastest of `PEAK_REPEATS` timed calls of `product`, after one warm-up."""
+    product()
+    _synchronize(device)
+    best = float("inf")
+    for _ in range(PEAK_REPEATS):
+        start = time.perf_counter()
+        product()
+        _synchronize(device)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def matmul_peak(model: torch.nn.Module, rows: tuple[int, ...] = PEAK_ROWS) -> dict[str, Any]:
+    """The best rate this process reaches on the model's own weight shapes, on the model's
+    device and in its dtype: for each distinct linear-layer shape, products of `rows` rows
+    against the weight, timed `PEAK_REPEATS` times each (the fastest counts: it is the
+    machine's attainable rate, the others are slowed by load). On a CPU it runs with the
+    process's current thread count."""
+    weight_shapes = sorted({tuple(m.weight.shape) for m in model.modules()
+                            if isinstance(m, torch.nn.Linear)})
+    parameter = next(model.parameters())
+    device, dtype = parameter.device, parameter.dtype
     rates: dict[str, float] = {}
     with torch.inference_mode():
-        for out_features, in_features in shapes:
-            weight = torch.randn(out_features, in_features).t()
-            for rows in PEAK_ROWS:
-                inputs = torch.randn(rows, in_features)
-                torch.mm(inputs, weight)
-                best = float("inf")
-                for _ in range(PEAK_REPEATS):
-                    start = time.perf_counter()
-                    torch.mm(inputs, weight)
-                    best = min(best, time.perf_counter() - start)
-                rates[f"{rows}x{in_features}x{out_features}"] = (
-                    2.0 * rows * in_features * out_features / best)
+        for out_features, in_features in weight_shapes:
+            weight = torch.randn(out_features, in_features, device=device, dtype=dtype).t()
+            for count in rows:
+                inputs = torch.randn(count, in_features, device=device, dtype=dtype)
+                best = _fastest(lambda: torch.mm(inputs, weight), device)  # noqa: B023
+                rates[f"{count}x{in_features}x{out_features}"] = (
+                    2.0 * count * in_features * out_features / best)
     return {"flops_per_s": max(rates.values()), "threads": torch.get_num_threads(),
+            "device": str(device), "dtype": str(dtype).removeprefix("torch."),
             "by_shape": rates}
+
+
+def square_peak(device: torch.device, dtype: torch.dtype, size: int = 8192) -> float:
+    """FLOP/s of one large square product on `device` in `dtype`: the ceiling a matrix unit
+    reaches when shapes do not limit it (the model's shapes are far smaller)."""
+    with torch.inference_mode():
+        left = torch.randn(size, size, device=device, dtype=dtype)
+        right = torch.randn(size, size, device=device, dtype=dtype)
+        return 2.0 * size**3 / _fastest(lambda: torch.mm(left, right), device)

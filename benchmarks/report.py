@@ -23,8 +23,11 @@ def _peak_sentence(results: dict[str, Any]) -> str:
                       f"({100 * entry[backend]['fraction_of_peak_best_round']:.0f}% in its "
                       "fastest round)"
                       for backend in ("engine", "hflm"))
-    return (f"Float32 matmul peak on the model's weight shapes, {peak['before']['threads']} "
-            f"threads, in this process: {peak['flops_per_s'] / 1e9:.1f} GFLOP/s (best of "
+    dtype = peak["before"].get("dtype", "float32")
+    where = (f"on {peak['before']['device']}" if peak["before"].get("device", "cpu") != "cpu"
+             else f"{peak['before']['threads']} threads")
+    return (f"{dtype.capitalize()} matmul peak on the model's weight shapes, {where}, in this "
+            f"process: {peak['flops_per_s'] / 1e9:.1f} GFLOP/s (best of "
             f"{peak['before']['flops_per_s'] / 1e9:.1f} before and "
             f"{peak['after']['flops_per_s'] / 1e9:.1f} after the workloads). Useful work of "
             f"the {entry['workload']} workload (each distinct context once, no padding): "
@@ -69,6 +72,16 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"| | scores HFLM | | | | {entry['agreement']['scores_hflm']} |")
     if "matmul_peak" in results:
         lines += ["", _peak_sentence(results)]
+    if "square_product_peak_flops_per_s" in results:
+        lines += ["", "One 8192x8192x8192 product in the same dtype on the same device: "
+                  f"{results['square_product_peak_flops_per_s'] / 1e12:.0f} TFLOP/s (the "
+                  "ceiling without the model's small shapes)."]
+    if "batch_invariance" in results:
+        check = results["batch_invariance"]
+        lines += ["", f"Batch invariance: served in batches of at most {check['rows']} rows "
+                  f"instead of the engine's own, {check['differing']} of {check['n']} "
+                  "log-likelihoods differ bit for bit (largest difference "
+                  f"{check['max_abs_difference']:.3g})."]
     if "make_audit_seconds" in results:
         audit = results["make_audit_seconds"]
         lines += ["", "`make audit` default profile (subprocess, includes model load): "

@@ -3,8 +3,11 @@ of project-written chat prompts for generation."""
 
 from __future__ import annotations
 
+import gzip
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from lm_eval.api.instance import Instance
@@ -43,19 +46,25 @@ def _as_a_run_calls(kind: str, per_suite: list[list[tuple]]) -> list[list[Instan
     return calls
 
 
-def loglikelihood_workload(model: LoadedModel, profile: str = "quick") -> Workload:
-    """Every log-likelihood request of the capability suites in the given profile."""
+def _loglikelihood_tokens(model: LoadedModel, instances: list[Instance]) -> int:
+    return sum(len(c) + len(k) for c, k in (model.lm._encode_pair(*i.args) for i in instances))
+
+
+def loglikelihood_workload(model: LoadedModel, profile: str = "quick",
+                           limit: int | None = None) -> Workload:
+    """Every log-likelihood request of the capability suites in the given profile, or of the
+    first `limit` items of each suite."""
     names = sorted(n for n, f in available().items() if f().spec.family == "capability")
     suites: dict[str, tuple[Suite, list[Sample]]] = {}
     for suite in select(names):
         suites[suite.name] = (suite, suite.build_samples(
-            SuiteContext(model=model, profile=profile)))
+            SuiteContext(model=model, profile=profile, limit=limit)))
     per_suite = [[r.args for s in samples for r in s.requests if r.kind == "loglikelihood"]
                  for _, samples in suites.values()]
     calls = _as_a_run_calls("loglikelihood", per_suite)
     instances = [instance for call in calls for instance in call]
-    tokens = sum(len(c) + len(k) for c, k in (model.lm._encode_pair(*i.args) for i in instances))
-    return Workload("loglikelihood", "loglikelihood", instances, tokens, suites, calls)
+    return Workload("loglikelihood", "loglikelihood", instances,
+                    _loglikelihood_tokens(model, instances), suites, calls)
 
 
 def generation_workload(model: LoadedModel) -> Workload:
@@ -66,3 +75,34 @@ def generation_workload(model: LoadedModel) -> Workload:
     calls = [[Instance(request_type="generate_until", doc={},
                        arguments=(t, dict(GENERATION_KWARGS)), idx=0) for t in texts]]
     return Workload("generation", "generate_until", calls[0], tokens, {}, calls)
+
+
+def export_workloads(workloads: list[Workload], path: Path, description: dict[str, Any]) -> None:
+    """Write the workloads' requests, in the calls a run makes, as gzipped JSON: a machine
+    without the suites' data (a GPU machine with no network, say) can then time the same
+    requests with `load_workloads`."""
+    payload = {"description": description,
+               "workloads": [{"name": w.name, "kind": w.kind,
+                              "calls": [[list(i.args) for i in call] for call in w.calls]}
+                             for w in workloads]}
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        json.dump(payload, handle)
+
+
+def load_workloads(path: Path, model: LoadedModel) -> tuple[list[Workload], dict[str, Any]]:
+    """The workloads `export_workloads` wrote, with their token counts under `model`'s
+    tokenizer, and the description recorded with them. Suite scores are not available (the
+    suites are not built), so agreement compares the answers only."""
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        payload = json.load(handle)
+    workloads = []
+    for entry in payload["workloads"]:
+        calls = [[Instance(request_type=entry["kind"], doc={}, arguments=tuple(args), idx=0)
+                  for args in call] for call in entry["calls"]]
+        instances = [instance for call in calls for instance in call]
+        if entry["kind"] == "loglikelihood":
+            tokens = _loglikelihood_tokens(model, instances)
+        else:
+            tokens = sum(len(model.tokenizer(i.args[0])["input_ids"]) for i in instances)
+        workloads.append(Workload(entry["name"], entry["kind"], instances, tokens, {}, calls))
+    return workloads, payload["description"]
