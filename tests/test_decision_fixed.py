@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 
 from audit.decision import (
+    CHUNK,
     DECISION,
     FIXED,
     SEQUENCE_AT_N,
     chunk_order,
+    decision_maximum,
     draw_decision,
     rescored_draw,
     with_sequence_intervals,
@@ -28,12 +30,14 @@ from audit.finite_population import (
     set_success_bounds,
 )
 from audit.runfolder.models import Sequential
-from audit.sequential import ALPHA, bound
+from audit.sequential import ALPHA, bound, bounds
 from audit.suites.base import Sample, SuiteContext
+from audit.suites.discovery import select
 from audit.suites.selection import proportional_order
 from tests.decision_doubles import METRIC, OutcomeSuite
 
 OUTCOMES = Path(__file__).parent / "data" / "outcomes"
+README = Path(__file__).parent.parent / "README.md"
 SEEDS = 1000
 PRECISION = 0.05
 MISS_LIMIT = ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / SEEDS)
@@ -190,3 +194,48 @@ def test_rescoring_recomputes_the_exact_interval_on_the_same_items() -> None:
     halves = [Sample(id=s.id, requests=[], scores={METRIC: 0.5}) for s in draw.samples]
     assert rescored_draw(draw.record, halves).record["interval_method"] == {
         METRIC: SEQUENCE_AT_N}
+
+
+def _sequential_stops(population: int, share: float, orders: int) -> np.ndarray:
+    """Where the sequential design (chunks of 32, half-width 0.05) stops on `orders` random
+    orders of a set of `population` 0/1 items with the given share of ones."""
+    rng = np.random.default_rng(0)
+    ones = round(share * population)
+    base = np.array([1.0] * ones + [0.0] * (population - ones))
+    draws = np.stack([rng.permutation(base) for _ in range(orders)])
+    stop = np.full(orders, population)
+    active = np.ones(orders, dtype=bool)
+    for end in range(CHUNK, population, CHUNK):
+        low, high = bounds(draws[active, :end], population)
+        rows = np.flatnonzero(active)
+        done = (high - low) / 2 <= PRECISION
+        stop[rows[done]] = end
+        active[rows[done]] = False
+        if not active.any():
+            break
+    return stop
+
+
+def test_the_sequential_design_needs_fewer_items_only_far_from_one_half() -> None:
+    """On a set of 1,000 items (20 random orders per share), the sequential design stops
+    after 96 to 192 items at a share of 0.05, every time before the fixed design's 285, and
+    after more than 285 at shares of 0.3 and 0.5 (448 to 768, 704 to 768)."""
+    fixed = planned_items(1000, PRECISION)
+    assert fixed == 285
+    assert _sequential_stops(1000, 0.05, 20).max() < fixed
+    for share in (0.3, 0.5):
+        assert _sequential_stops(1000, share, 20).min() > fixed
+
+
+def test_the_readme_table_of_planned_items_is_the_codes() -> None:
+    """Each row of README's table of the fixed design's n at +-5 points: the suite's declared
+    maximum, and `planned_items` of its N capped by that maximum."""
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("| suite | N | decision maximum | fixed n |"):].split("\n\n")[0]
+    rows = [line.split("|")[1:5] for line in table.splitlines()[2:]]
+    assert len(rows) >= 10
+    for name, size, maximum, planned in rows:
+        suite, = select([name.strip().strip("`")])
+        population, declared = (int(cell.replace(",", "")) for cell in (size, maximum))
+        assert decision_maximum(suite) == declared, name
+        assert planned_items(population, PRECISION, declared) == int(planned), name
