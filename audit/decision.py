@@ -166,8 +166,8 @@ def draw_fixed(suite: Suite, context: SuiteContext, precision: float,
     exhausted = len(sequence) >= available
     record = {
         "design": FIXED, "controlled": True,
-        "rule": FIXED_RULE.format(precision=precision, planned=planned or "none up to the "
-                                  "maximum", available=available, maximum=maximum),
+        "rule": FIXED_RULE.format(precision=precision, available=available, maximum=maximum,
+                                  planned=planned or "none within the maximum"),
         "method": finite_population.METHOD, "interval_method": methods, "alpha": ALPHA,
         "precision": precision, "order": ORDER, "planned": planned,
         "items_used": len(sequence), "items_available": available, "maximum": maximum,
@@ -184,8 +184,9 @@ def draw_fixed(suite: Suite, context: SuiteContext, precision: float,
 
 def _half_widths(bounds: dict[str, Bound]) -> dict[str, float]:
     """The fixed design's half-widths for results.json, rounded to 12 decimals: the exact
-    interval's ends are whole counts over N, and (50 - 0) / 500 / 2 in floating point reads
-    0.05000000000000002, which would look like a missed target of 0.05."""
+    interval's ends are whole counts over N, and ends of 212 and 262 of 500 give
+    (0.524 - 0.424) / 2 = 0.05000000000000002 in floating point, which would read as a
+    missed target of 0.05."""
     return {m: round(b.half_width, 12) for m, b in bounds.items()}
 
 

@@ -27,14 +27,15 @@ def pmf(j: int, set_successes: int, draws: int, population: int) -> Fraction:
                     comb(population, draws))
 
 
-def brute_force_kept(successes: int, draws: int, population: int) -> list[int]:
+def brute_force_kept(successes: int, draws: int, population: int,
+                     half_alpha: Fraction = HALF_ALPHA) -> list[int]:
     """Every K whose two tail probabilities at k are both at least alpha / 2, by exact sums
     over every outcome: the interval's definition, evaluated without bisection."""
     kept = []
     for set_successes in range(population + 1):
         probabilities = [pmf(j, set_successes, draws, population) for j in range(draws + 1)]
         at_most, at_least = sum(probabilities[:successes + 1]), sum(probabilities[successes:])
-        if at_most >= HALF_ALPHA and at_least >= HALF_ALPHA:
+        if at_most >= half_alpha and at_least >= half_alpha:
             kept.append(set_successes)
     return kept
 
@@ -50,6 +51,19 @@ def test_the_interval_is_the_brute_force_one_for_every_sample_size_and_outcome(
             # The kept K form a range, so [low, high] holds exactly them.
             assert kept == list(range(kept[0], kept[-1] + 1))
             assert (low[k], high[k]) == (kept[0], kept[-1]), (draws, k)
+
+
+def test_another_alpha_is_used_throughout() -> None:
+    """A 90% interval (alpha = 0.1) is the brute-force one at alpha / 2 = 1/20, and its plan
+    is the smallest n that reaches the target at that alpha."""
+    for k in range(11):
+        kept = brute_force_kept(k, 10, 18, Fraction(1, 20))
+        interval = exact_interval(k, 10, 18, alpha=0.1)
+        assert (interval.low, interval.high) == (kept[0] / 18, kept[-1] / 18)
+    planned = planned_items(500, 0.05, alpha=0.1)
+    assert planned is not None and planned < planned_items(500, 0.05)
+    assert worst_half_width(planned, 500, alpha=0.1) <= 0.05
+    assert worst_half_width(planned - 1, 500, alpha=0.1) > 0.05
 
 
 def test_a_tie_with_alpha_over_two_is_kept() -> None:
@@ -91,6 +105,7 @@ def test_the_planned_n_is_the_smallest_with_a_worst_case_half_width_at_most_the_
 def test_small_sets_need_every_item_and_a_maximum_below_the_plan_is_reported() -> None:
     # n = N - 1 of 5 leaves K one of two values: half-width 1/10 > 0.05, so every item.
     assert planned_items(5, 0.05) == 5
+    assert planned_items(1, 0.05) == 1  # a set of one item: that item
     assert worst_half_width(5, 5) == 0  # the whole set: the interval is its mean
     assert planned_items(500, 0.05) == 222  # OpenBookQA's set
     assert planned_items(500, 0.05, maximum=221) is None
