@@ -65,7 +65,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     flags = {
         "model": args.model, "suites": _split_suites(args.suites), "limit": args.limit,
-        "profile": args.profile, "precision": args.precision, "device": args.device,
+        "profile": args.profile, "precision": args.precision, "design": args.design,
+        "device": args.device,
         "dtype": args.dtype,
         "batch_size": args.batch_size, "out": args.out, "run_id": args.run_id,
         "country_iso_code": args.country, "pue": args.pue, "seed": args.seed,
@@ -309,8 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--limit", type=int, help="at most N items per task (for a quick look)")
     run.add_argument("--profile", choices=["quick", "standard", "decision"])
     run.add_argument("--precision", type=float,
-                     help="decision profile: stop a suite once each controlled metric's 95%% "
-                          "confidence sequence has at most this half-width (default 0.05)")
+                     help="decision profile: target half-width of each controlled metric's "
+                          "95%% interval (default 0.05)")
+    run.add_argument("--design", choices=["fixed", "sequential"],
+                     help="decision profile: fixed (default; each suite's n planned in "
+                          "advance) or sequential (stop on a confidence sequence)")
     run.add_argument("--device", choices=["auto", "cpu", "cuda"])
     run.add_argument("--dtype", help="auto (bf16 on GPU, fp32 on CPU), float32, bfloat16, ...")
     run.add_argument("--batch-size", type=_batch_size, help="auto or N")

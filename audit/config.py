@@ -27,7 +27,12 @@ class RunConfig(BaseModel):
     precision: float = Field(
         default=0.05, gt=0, lt=0.5,
         description="decision profile: target half-width of each controlled metric's 95% "
-                    "confidence sequence (0.05 = 5 percentage points)")
+                    "interval (0.05 = 5 percentage points)")
+    design: Literal["fixed", "sequential"] = Field(
+        default="fixed",
+        description="decision profile: `fixed` plans each suite's n before any answer (an "
+                    "exact interval, fewest items near a mean of 0.5, one pass); `sequential` "
+                    "stops on a confidence sequence (fewer items far from 0.5, more near it)")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     dtype: str = "auto"
     batch_size: int | Literal["auto"] = "auto"

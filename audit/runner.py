@@ -22,7 +22,7 @@ import numpy as np
 from audit.config import RunConfig
 from audit.decision import (
     DECISION,
-    draw_until_precise,
+    draw_decision,
     require_decision_maxima,
     with_sequence_intervals,
 )
@@ -117,7 +117,7 @@ def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reque
     draw = None
     with track_energy(suite.name, config.country_iso_code) as meter:
         if config.profile == DECISION:
-            draw = draw_until_precise(suite, context, config.precision, run)
+            draw = draw_decision(suite, context, config.precision, config.design, run)
             samples, stats = draw.samples, draw.stats
             metrics = with_sequence_intervals(suite.metrics(samples), draw)
         else:

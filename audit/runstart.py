@@ -71,8 +71,9 @@ def resumable_run(run: str, reports_dir: Path, flags: dict[str, Any] | None = No
     folder = RunFolder.open(reports_dir, run)
     with run_lock(folder.path):
         recorded = folder.read_json("run.json")
-        config = validate(RunConfig, recorded["config"], folder.path / "run.json",
-                          "recorded run config")
+        # A run recorded before `design` existed ran the sequential decision design.
+        config = validate(RunConfig, {"design": "sequential", **recorded["config"]},
+                          folder.path / "run.json", "recorded run config")
         conflicts = conflicting_flags(config, flags or {})
         if conflicts:
             raise ConfigError(

@@ -150,9 +150,15 @@ def bound(values: Sequence[float], population: int | None = None, alpha: float =
     return Bound(float(low[0]), float(high[0]), len(values))
 
 
+#: Slack when comparing a half-width with its target: an interval's ends are computed in
+#: floating point, so an exact half-width of 0.05 (e.g. 50 of 500 items each side) can come
+#: out 0.05000000000000002.
+_ROUNDING = 1e-12
+
+
 def precise(current: Bound, precision: float) -> bool:
-    """Whether a sequence has reached its target: half-width at most `precision`."""
-    return current.half_width <= precision
+    """Whether an interval has reached its target: half-width at most `precision`."""
+    return current.half_width <= precision + _ROUNDING
 
 
 def stopping_point(values: Sequence[float], population: int | None, precision: float,

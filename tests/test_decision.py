@@ -18,6 +18,7 @@ from audit.decision import (
     with_sequence_intervals,
 )
 from audit.execution import ExecutionStats
+from audit.finite_population import exact_interval, planned_items
 from audit.metrics import MetricResult
 from audit.rescore import rescore_run
 from audit.runner import resume_audit, run_audit
@@ -51,8 +52,9 @@ def test_decision_run_stops_when_precise_and_resumes_to_the_same_result(
         tmp_path: Path, smollm2) -> None:
     # With seed 1234 SmolLM2's sequence has half-width 0.180 after 32 items and 0.148 after
     # 64 (replayed from tests/data/outcomes/openbookqa.json), so 0.16 stops after two chunks.
-    config = RunConfig(suites=[SUITE], profile="decision", precision=0.16, device="cpu",
-                       out=tmp_path, run_id="decision", request_cache=False)
+    config = RunConfig(suites=[SUITE], profile="decision", design="sequential",
+                       precision=0.16, device="cpu", out=tmp_path, run_id="decision",
+                       request_cache=False)
     folder = run_audit(config, model=smollm2).path
     entry = _suite_entry(folder)
     rule = entry["sequential"]
@@ -96,6 +98,43 @@ def test_decision_run_stops_when_precise_and_resumes_to_the_same_result(
     rescored = _suite_entry(rescore_run(resumed, tmp_path, "rescored").path)
     assert rescored["sequential"] == rule
     assert rescored["metrics"] == entry["metrics"]
+
+
+def test_fixed_decision_run_uses_the_planned_items_and_resumes_to_them(
+        tmp_path: Path, smollm2) -> None:
+    """The default design on SmolLM2: OpenBookQA's n at +-30 points is planned from its 500
+    items (11), run once, reported with the exact interval; interrupted halfway, the resumed
+    run takes the same items to the same record, and rescoring keeps the interval."""
+    config = RunConfig(suites=[SUITE], profile="decision", precision=0.3, device="cpu",
+                       out=tmp_path, run_id="fixed", request_cache=False)
+    assert config.design == "fixed"
+    folder = run_audit(config, model=smollm2).path
+    entry = _suite_entry(folder)
+    rule = entry["sequential"]
+    planned = planned_items(ITEMS, 0.3)
+    assert rule["design"] == "fixed" and rule["stopped_by"] == "planned n" and rule["reached"]
+    assert rule["planned"] == planned == rule["items_used"] == entry["n_samples"]
+    assert entry["selection"]["items_used"] == planned
+    lines = (folder / "requests.jsonl").read_text().splitlines()
+    assert len(lines) == REQUESTS_PER_ITEM * planned  # one pass, no item asked twice
+    successes = sum(json.loads(line)["scores"][METRIC]
+                    for line in (folder / "samples.jsonl").read_text().splitlines())
+    interval = exact_interval(int(successes), planned, ITEMS)
+    overall = next(m for m in entry["metrics"] if m["metric"] == METRIC and not m["group"])
+    assert (overall["ci_low"], overall["ci_high"]) == (interval.low, interval.high)
+
+    results = json.loads((folder / "results.json").read_text())
+    del results["suites"][SUITE]
+    (folder / "results.json").write_text(json.dumps(results))
+    (folder / "requests.jsonl").write_text("\n".join(lines[:len(lines) // 2]) + "\n")
+    (folder / "samples.jsonl").write_text("")
+    run = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**run, "status": "failed"}))
+    resumed = resume_audit("fixed", tmp_path, model=smollm2)
+    assert _suite_entry(folder)["sequential"] == rule
+    assert _suite_entry(folder)["metrics"] == entry["metrics"]
+    rescored = _suite_entry(rescore_run(resumed, tmp_path, "rescored").path)
+    assert rescored["sequential"] == rule and rescored["metrics"] == entry["metrics"]
 
 
 def test_a_stratified_suite_with_a_headline_proportion_is_controlled_when_it_has_items(

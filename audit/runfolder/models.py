@@ -114,10 +114,12 @@ class Skipped(_Open):
 
 
 class Sequential(_Open):
-    """How a `--profile decision` run drew a suite (`audit/decision.py`): whether its
-    metrics were sequentially controlled, the stopping rule, the items used, and for a
-    controlled suite the sequence's method, what stopped it and the half-width it reached."""
+    """How a `--profile decision` run drew a suite (`audit/decision.py`): its design (absent:
+    sequential, written before the fixed design), whether its metrics were controlled, the
+    rule, the items used, and for a controlled suite the interval's method, the planned n
+    (fixed design), what set the items used and the half-width each metric reached."""
 
+    design: Literal["fixed", "sequential"] = None  # type: ignore[assignment]
     controlled: bool
     reason: str = None  # type: ignore[assignment]
     rule: str
@@ -131,8 +133,10 @@ class Sequential(_Open):
     chunk: int = Field(default=None, ge=1)  # type: ignore[assignment]
     reached: bool = None  # type: ignore[assignment]
     exhausted: bool = None  # type: ignore[assignment]
-    stopped_by: Literal["precision", "decision maximum", "every item"] = None  # type: ignore[assignment]
+    planned: int | None = Field(default=None, ge=1)
+    stopped_by: Literal["precision", "planned n", "decision maximum", "every item"] = None  # type: ignore[assignment]
     half_width: dict[str, float] = None  # type: ignore[assignment]
+    interval_method: dict[str, str] = None  # type: ignore[assignment]
     sequence: list[str] = None  # type: ignore[assignment]
 
 
