@@ -3,10 +3,10 @@ user runs, every suite of the four families on SmolLM2 at one profile (`decision
 default), cold (`--no-cache`), in a subprocess, with its breakdown by family and suite.
 
 Each suite's seconds are the tracked duration in the run's energy.json; its items used and
-available, whether it was sequentially controlled, what stopped it and the half-width it
-reached come from results.json. The machine, and its load average before and after, are
-recorded beside them: on a machine shared with other work the wall time is an upper bound of
-the idle machine's. Written to benchmarks/results/<profile>-audit-<device>.json (with
+available, its decision design and planned items, whether it was controlled, what stopped it
+and the half-width it reached come from results.json. The machine, and its load average before
+and after, are recorded beside them: on a machine shared with other work the wall time is an
+upper bound of the idle machine's. Written to benchmarks/results/<profile>-audit-<device>.json (with
 `--suites`, the suites' names before the device).
 """
 
@@ -48,6 +48,7 @@ def breakdown(folder: Path) -> dict[str, Any]:
             "n_requests": tracked.get("n_requests"),
             "items_used": selection.get("items_used"),
             "items_available": selection.get("items_available"),
+            "design": rule.get("design"), "planned": rule.get("planned"),
             "controlled": rule.get("controlled"), "stopped_by": rule.get("stopped_by"),
             "half_width": rule.get("half_width"), "reason": rule.get("reason"),
             "skipped": entry.get("skipped") or None}

@@ -12,7 +12,8 @@ def test_breakdown_sums_each_familys_tracked_seconds(tmp_path: Path) -> None:
     results = {"suites": {
         "capability/a": {"family": "capability", "selection": {"items_used": 64,
                                                                "items_available": 500},
-                         "sequential": {"controlled": True, "stopped_by": "precision",
+                         "sequential": {"controlled": True, "stopped_by": "planned n",
+                                        "design": "fixed", "planned": 64,
                                         "half_width": {"acc": 0.049}}},
         "capability/b": {"family": "capability", "selection": {"items_used": 96,
                                                                "items_available": 96},
@@ -32,7 +33,8 @@ def test_breakdown_sums_each_familys_tracked_seconds(tmp_path: Path) -> None:
                                     "bias": {"seconds": 4.0, "suites": 1}}
     suite = measured["suites"]["capability/a"]
     assert (suite["seconds"], suite["n_requests"], suite["items_used"]) == (12.5, 256, 64)
-    assert suite["stopped_by"] == "precision" and suite["half_width"] == {"acc": 0.049}
+    assert suite["stopped_by"] == "planned n" and suite["half_width"] == {"acc": 0.049}
+    assert (suite["design"], suite["planned"]) == ("fixed", 64)
     assert measured["suites"]["bias/c"]["controlled"] is False
     assert measured["suites"]["bias/c"]["reason"].startswith("not sequentially")
 
