@@ -43,7 +43,8 @@ from audit.judges.validation import LabelledResponse
 
 @dataclass(frozen=True)
 class EmbeddingSettings:
-    """What decides the embedding judge besides its training data (chosen on the dev split)."""
+    """What decides the embedding judge besides its training data (chosen without the test
+    split: on dev, or by cross-validation over train and dev)."""
 
     c: float = 1.0
     relevance: bool = False
