@@ -11,7 +11,7 @@ Features of one (prompt, response) pair:
 - with `prompt_difference`, the absolute difference of the two embeddings, number by number
   (384 more numbers: where the answer departs from the request, not only how far);
 - with `relative_relevance`, how much nearer the response lies to its own request than to the
-  training requests (`relative_relevance`): a fluent answer to another request is near
+  distinct requests of its training rows: a fluent answer to another request is near
   requests in general but no nearer its own;
 - with `text_cues`, echo, repetition, compression, an English reply to a request in another
   language, and length (`audit.judges.response_cues`).
