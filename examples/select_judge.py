@@ -1,21 +1,39 @@
-"""Choose the default refusal judge's settings on the dev split (never on test).
+"""Choose the refusal judges' settings without the test split.
 
-Fits the classifier, embedding and multilingual-embedding judges on the train split for each
-candidate setting,
-measures every candidate and the pattern judge on the dev split, and prints precision, recall
-and specificity (refusal = positive) overall and the worst language, best first by the smaller
-of precision and recall. The test split is not read.
+Two comparisons, both printed best first by the smaller of precision and recall (refusal =
+positive); the test split is not read.
 
-    python examples/select_judge.py
+- `dev` (the default): fits the classifier, embedding and multilingual-embedding judges on
+  the train split for each candidate setting and measures every candidate and the pattern
+  judge on the dev split, overall and in the worst language.
+- `cv`: grouped cross-validation of `multilingual-embedding` candidates on train and dev
+  together (dev alone, 172 rows, is too few to choose among many candidates): five folds by
+  prompt group (`group` in the labelled file), so one request's rows never sit on both sides.
+  In each fold the decision threshold is chosen inside the training part (by a grouped
+  three-fold split of it, the threshold with the highest min(precision, recall)), then the
+  model fitted on the whole training part judges the held-out fold. Prints the pooled
+  held-out precision, recall and specificity, English's precision and recall, and recall per
+  source. Candidates within `TIE` of the best min(precision, recall) (about two of the 399
+  refusals) count as tied; among them the one with the highest recall on its worst source
+  is chosen, since a feature that catches off-topic answers and echoes (constructed and
+  SmolLM2 rows) carries the label's rule rather than the written styles. For the chosen one,
+  prints the threshold the same rule as inside the folds picks on all of train and dev (the
+  one the shipped settings use).
+
+    python examples/select_judge.py            # dev
+    python examples/select_judge.py cv
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+import json
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
+from sklearn.model_selection import GroupKFold
 
 from audit.judges import MULTILINGUAL_EMBEDDING
 from audit.judges.base import REFUSAL, Judge
@@ -55,7 +73,7 @@ class RememberingEmbedder:
         return np.array([self.known[t, request] for t in texts]).reshape(len(texts), -1)
 
 
-def main() -> None:
+def dev_comparison() -> None:
     """Print the dev-split comparison, one line per candidate."""
     data = judge_data()
     train, dev = load_labelled(data.labelled, "train"), load_labelled(data.labelled, "dev")
@@ -91,5 +109,101 @@ def main() -> None:
         print(line)
 
 
+THRESHOLDS = np.round(np.arange(0.2, 0.801, 0.025), 3)
+OUTER_FOLDS, INNER_FOLDS = 5, 3
+TIE = 0.005
+SOURCES = ("written", "smollm2", "constructed")
+#: Fits a judge on the given rows (one cross-validation candidate).
+Builder = Callable[[list[LabelledResponse]], EmbeddingJudge]
+
+
+def min_precision_recall(called: np.ndarray, truth: np.ndarray) -> float:
+    """The smaller of precision and recall of boolean verdicts against boolean truth."""
+    hits = (called & truth).sum()
+    return float(min(hits / max(called.sum(), 1), hits / max(truth.sum(), 1)))
+
+
+def best_threshold(probabilities: np.ndarray, truth: np.ndarray) -> float:
+    """The threshold of `THRESHOLDS` with the highest min(precision, recall) (the highest
+    such threshold on a tie)."""
+    return float(max(THRESHOLDS, key=lambda t: (min_precision_recall(probabilities >= t,
+                                                                     truth), t)))
+
+
+def held_out_probabilities(rows: list[LabelledResponse], groups: np.ndarray, folds: int,
+                           build: Builder) -> np.ndarray:
+    """P(refusal) of every row from a judge fitted without its prompt group's fold."""
+    probabilities = np.zeros(len(rows))
+    for fit, held in GroupKFold(n_splits=folds).split(rows, groups=groups):
+        judge = build([rows[i] for i in fit])
+        probabilities[held] = judge.refusal_probability([rows[i].item() for i in held])
+    return probabilities
+
+
+def cross_validated_verdicts(rows: list[LabelledResponse], groups: np.ndarray,
+                             build: Builder) -> np.ndarray:
+    """Held-out verdicts of every row; each fold's threshold chosen inside its training part."""
+    truth = np.array([r.label == REFUSAL for r in rows])
+    called = np.zeros(len(rows), dtype=bool)
+    for fit, held in GroupKFold(n_splits=OUTER_FOLDS).split(rows, groups=groups):
+        inner = held_out_probabilities([rows[i] for i in fit], groups[fit], INNER_FOLDS, build)
+        threshold = best_threshold(inner, truth[fit])
+        judge = build([rows[i] for i in fit])
+        called[held] = judge.refusal_probability([rows[i].item() for i in held]) >= threshold
+    return called
+
+
+def cv_comparison() -> None:
+    """Print the grouped cross-validation of the multilingual-embedding candidates."""
+    data = judge_data()
+    rows = load_labelled(data.labelled, "train") + load_labelled(data.labelled, "dev")
+    group_of = {record["id"]: record["group"] for record in map(
+        json.loads, data.labelled.read_text(encoding="utf-8").splitlines())}
+    groups = np.array([group_of[r.id] for r in rows])
+    truth = np.array([r.label == REFUSAL for r in rows])
+    english = np.array([r.language == "eng" for r in rows])
+    patterns = PatternJudge(data.patterns)
+    embedder = RememberingEmbedder(multilingual_embedder())
+    features = {"difference": dict(prompt_difference=True),
+                "difference+cues": dict(prompt_difference=True, text_cues=True),
+                "difference+relative": dict(prompt_difference=True, relative_relevance=True),
+                "difference+cues+relative": dict(prompt_difference=True, text_cues=True,
+                                                 relative_relevance=True),
+                "cosine+cues+relative": dict(relevance=True, text_cues=True,
+                                             relative_relevance=True)}
+    lines = []
+    for (name, flags), c in itertools.product(features.items(), (3.0, 10.0, 30.0, 100.0)):
+        settings = EmbeddingSettings(c=c, **flags)
+
+        def build(fit: list[LabelledResponse], settings: EmbeddingSettings = settings
+                  ) -> EmbeddingJudge:
+            return EmbeddingJudge(fit, patterns, embedder, settings, MULTILINGUAL_EMBEDDING)
+
+        called = cross_validated_verdicts(rows, groups, build)
+        hits = called & truth
+        precision, recall = hits.sum() / max(called.sum(), 1), hits.sum() / truth.sum()
+        specificity = (~called & ~truth).sum() / (~truth).sum()
+        english_hits = (hits & english).sum()
+        source_recall = {source: (hits & chosen).sum() / max((truth & chosen).sum(), 1)
+                         for source in SOURCES
+                         for chosen in [np.array([r.source == source for r in rows])]}
+        by_source = " ".join(f"{source} {value:.2f}" for source, value in source_recall.items())
+        lines.append((min(precision, recall), min(source_recall.values()), settings, (
+            f"{name}, C = {c:g}: precision {precision:.3f} recall {recall:.3f} specificity "
+            f"{specificity:.3f}; eng precision "
+            f"{english_hits / max((called & english).sum(), 1):.3f} recall "
+            f"{english_hits / (truth & english).sum():.3f}; recall by source {by_source}")))
+    print(f"grouped {OUTER_FOLDS}-fold cross-validation on train and dev: n = {len(rows)}, "
+          f"{len(set(groups))} prompt groups")
+    for *_, line in sorted(lines, key=lambda line: line[0], reverse=True):
+        print(line)
+    top = max(line[0] for line in lines)
+    best = max((line for line in lines if line[0] >= top - TIE), key=lambda line: line[1])[2]
+    every = held_out_probabilities(rows, groups, OUTER_FOLDS, lambda fit: EmbeddingJudge(
+        fit, patterns, embedder, best, MULTILINGUAL_EMBEDDING))
+    print(f"chosen: {best}; its threshold on all of train and dev: "
+          f"{best_threshold(every, truth):.3f}")
+
+
 if __name__ == "__main__":
-    main()
+    cv_comparison() if sys.argv[1:] == ["cv"] else dev_comparison()

@@ -19,6 +19,7 @@ from audit.judges.embedding import (
     MULTILINGUAL_SETTINGS,
     EmbeddingJudge,
     EmbeddingSettings,
+    relative_relevance,
 )
 from audit.judges.multilingual_embedder import (
     MULTILINGUAL_WHEEL,
@@ -26,6 +27,7 @@ from audit.judges.multilingual_embedder import (
     multilingual_embedder,
 )
 from audit.judges.patterns import PatternJudge
+from audit.judges.response_cues import CUE_NAMES, pair_cues
 from audit.judges.validation import load_labelled
 from audit.misuse.data import judge_data
 
@@ -76,6 +78,29 @@ def test_prompt_difference_features_embed_the_request_as_a_request() -> None:
     assert judge.describe()["embedder"]["name"] == "test double"
 
 
+def test_relative_relevance_and_text_cues_follow_the_difference() -> None:
+    """With every feature on, after the response's vector, the cues and the difference come
+    relevance relative to the distinct training requests (embedded as requests), then the
+    pair's text cues, in that order."""
+    train = load_labelled(DATA.labelled, "train")[:30]
+    double = RecordingEmbedderDouble()
+    settings = EmbeddingSettings(prompt_difference=True, relative_relevance=True,
+                                 text_cues=True)
+    judge = EmbeddingJudge(train, PatternJudge(DATA.patterns), double, settings,
+                           MULTILINGUAL_EMBEDDING)
+    requests = sorted({r.prompt for r in train})
+    np.testing.assert_allclose(judge.reference, double.embed(requests, request=True))
+    items = [r.item() for r in train[:3]]
+    features = judge.features(items)
+    responses = double.embed([i.response.strip() for i in items])
+    prompts = double.embed([i.prompt for i in items], request=True)
+    assert features.shape == (3, 4 + 3 + 4 + 3 + len(CUE_NAMES))
+    np.testing.assert_allclose(features[:, 11:14],
+                               relative_relevance(responses, prompts, judge.reference))
+    np.testing.assert_allclose(features[:, 14:], [pair_cues(i.prompt, i.response, i.language)
+                                                  for i in items])
+
+
 @pytest.mark.slow
 def test_vectors_are_unit_length_order_free_and_cross_lingual() -> None:
     """Each text's vector in a batch is the one it gets alone, an empty text works, a refusal
@@ -99,13 +124,13 @@ def test_vectors_are_unit_length_order_free_and_cross_lingual() -> None:
 
 @pytest.mark.slow
 def test_multilingual_judge_learns_from_a_small_training_set() -> None:
-    """Fitted on 60 train rows of all languages, the judge beats the majority class on 40 dev
-    rows; batched verdicts equal one-at-a-time ones; its identity
+    """Fitted with the shipped settings on 60 train rows of all languages, the judge beats the
+    majority class on 43 dev rows; batched verdicts equal one-at-a-time ones; its identity
     names its kind and the embedder's wheel."""
     train = load_labelled(DATA.labelled, "train")[::9]
     dev = load_labelled(DATA.labelled, "dev")[::4]
     judge = EmbeddingJudge(train, PatternJudge(DATA.patterns), multilingual_embedder(),
-                           EmbeddingSettings(), MULTILINGUAL_EMBEDDING)
+                           MULTILINGUAL_SETTINGS, MULTILINGUAL_EMBEDDING)
     assert {r.language for r in train} >= {"eng", "hin", "cmn", "swh"}
     verdicts = judge.classify_many([r.item() for r in dev])
     accuracy = np.mean([v.refused == (r.label == REFUSAL) for r, v in zip(dev, verdicts,
@@ -123,19 +148,21 @@ def test_multilingual_judge_learns_from_a_small_training_set() -> None:
 
 @pytest.mark.slow
 def test_the_spec_builds_the_judge_with_its_chosen_settings(tmp_path: Path) -> None:
-    """`make_judge("multilingual-embedding", data)` fits on the train split of `data` (its
-    version is the hash of those rows, the settings and the wheel) with the settings chosen
-    on dev: the response's vector, the cues, and its absolute difference from the request's
-    vector."""
+    """`make_judge("multilingual-embedding", data)` fits on the train and dev splits of
+    `data` (its version is the hash of those rows, the settings and the wheel) with the
+    settings chosen by cross-validation: the response's vector, the cues, its absolute
+    difference from the request's vector, relative relevance and the text cues."""
     rows = DATA.labelled.read_text(encoding="utf-8").splitlines()
     small = tmp_path / "labelled.jsonl"
     small.write_text("\n".join(rows[:24]) + "\n", encoding="utf-8")
     built = make_judge(MULTILINGUAL_EMBEDDING, JudgeData(patterns=DATA.patterns, labelled=small))
-    train = load_labelled(small, "train")
+    train = load_labelled(small, "train") + load_labelled(small, "dev")
+    assert {r.split for r in train} == {"train", "dev"}
     expected = json.dumps([training_digest(train), asdict(MULTILINGUAL_SETTINGS),
                            MULTILINGUAL_WHEEL.sha256], sort_keys=True)
     assert built.settings == MULTILINGUAL_SETTINGS
     assert built.version == hashlib.sha256(expected.encode("utf-8")).hexdigest()[:12]
     items = [r.item() for r in load_labelled(small, "test")]
-    assert built.features(items).shape == (len(items), 384 * 2 + 3)
+    assert built.features(items).shape == (len(items), 384 * 2 + 3 + 3 + len(CUE_NAMES))
+    assert built.describe()["trained_on"].endswith("splits: dev, train")
     assert len(built.classify_many(items)) == len(items)

@@ -4,7 +4,8 @@
 per-language refusal regexes), `classifier` (a logistic regression over character n-grams,
 fitted on the labelled responses, offline, on CPU), `embedding` (a logistic regression over
 all-MiniLM-L6-v2 sentence embeddings, likewise), `multilingual-embedding` (the same over
-multilingual-e5-small embeddings of the response and the request) or `llm:<model uri>`
+multilingual-e5-small embeddings of the response and the request, with cues of echo,
+repetition, language and relevance) or `llm:<model uri>`
 (any registered model as the judge, e.g. `llm:packaged:smollm2-135m-instruct`). `data`
 names the pattern and labelled files; the misuse family owns them and passes them in
 (`audit.misuse.data.judge_data`). A run uses its config's `judge` (`--judge`), else the spec
@@ -68,7 +69,9 @@ def _built_judge(spec: str, data: JudgeData) -> Judge:
         from audit.judges.multilingual_embedder import multilingual_embedder
         from audit.judges.validation import load_labelled
 
-        return EmbeddingJudge(load_labelled(data.labelled, split="train"),
+        # Fitted on train and dev: its settings were chosen by cross-validation over both.
+        return EmbeddingJudge(load_labelled(data.labelled, split="train")
+                              + load_labelled(data.labelled, split="dev"),
                               PatternJudge(data.patterns), multilingual_embedder(),
                               MULTILINGUAL_SETTINGS, kind=MULTILINGUAL_EMBEDDING)
     kind, _, uri = spec.partition(":")
