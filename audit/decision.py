@@ -302,7 +302,7 @@ def rescored_draw(record: dict[str, Any] | None, samples: list[Sample]
     return SequentialDraw(samples, ExecutionStats(), updated, bounds)
 
 
-def with_sequence_intervals(metrics: list[MetricResult], draw: SequentialDraw
+def with_decision_intervals(metrics: list[MetricResult], draw: SequentialDraw
                             ) -> list[MetricResult]:
     """The suite's metrics with each controlled metric's overall interval replaced by the
     design's interval for the mean over the whole set: the exact interval (or the confidence

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from audit import __version__
-from audit.decision import rescored_draw, with_sequence_intervals
+from audit.decision import rescored_draw, with_decision_intervals
 from audit.errors import DatasetError, SuiteError
 from audit.evidence import graded, screening_config
 from audit.formatting import group_label
@@ -59,7 +59,7 @@ def rescore_suite(name: str, entry: dict[str, Any], records: list[dict[str, Any]
             fix="rescore a run folder as fm-audit wrote it; a sample edited by hand or "
                 "written by another tool cannot be rescored.") from exc
     if draw is not None:
-        metrics = with_sequence_intervals(metrics, draw)
+        metrics = with_decision_intervals(metrics, draw)
         entry = dict(entry, sequential=draw.record)
     spec = suite.spec
     new_entry = dict(entry, family=spec.family, description=spec.description,

@@ -24,7 +24,7 @@ from audit.decision import (
     DECISION,
     draw_decision,
     require_decision_maxima,
-    with_sequence_intervals,
+    with_decision_intervals,
 )
 from audit.energy import ACCURACY_NOTE, track_energy
 from audit.engine import FastLM
@@ -119,7 +119,7 @@ def _run_suite(suite: Suite, model: LoadedModel, config: RunConfig, cache: Reque
         if config.profile == DECISION:
             draw = draw_decision(suite, context, config.precision, config.design, run)
             samples, stats = draw.samples, draw.stats
-            metrics = with_sequence_intervals(suite.metrics(samples), draw)
+            metrics = with_decision_intervals(suite.metrics(samples), draw)
         else:
             samples = suite.build_samples(context)
             stats = run(samples)

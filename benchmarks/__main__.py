@@ -26,7 +26,14 @@ from typing import Any
 
 import torch
 
-from benchmarks.flops import GPU_PEAK_ROWS, matmul_peak, square_peak, token_pairs, useful_flops
+from benchmarks.flops import (
+    GPU_PEAK_ROWS,
+    PEAK_ROWS,
+    matmul_peak,
+    square_peak,
+    token_pairs,
+    useful_flops,
+)
 from benchmarks.machine import describe_machine
 from benchmarks.measure import agreement, run_trial
 from benchmarks.report import write_results
@@ -185,13 +192,13 @@ def main(argv: list[str] | None = None) -> int:
         "requests": source, "engine_settings": asdict(engine.settings),
         "engine_loglikelihood_path": engine.scorer.description,
         "hflm_batch_size": stock.batch_size, "workloads": []}
-    rows = GPU_PEAK_ROWS if args.device == "cuda" else None
-    peaks = [matmul_peak(engine.model, *([rows] if rows else []))]
+    peak_rows = GPU_PEAK_ROWS if args.device == "cuda" else PEAK_ROWS
+    peaks = [matmul_peak(engine.model, peak_rows)]
     log.info("%s matmul peak: %.1f GFLOP/s", peaks[0]["dtype"], peaks[0]["flops_per_s"] / 1e9)
     for workload in workloads:
         results["workloads"].append(compare(workload, engine, stock, args.rounds,
                                             model.tokenizer))
-    peaks.append(matmul_peak(engine.model, *([rows] if rows else [])))
+    peaks.append(matmul_peak(engine.model, peak_rows))
     peak = max(p["flops_per_s"] for p in peaks)
     results["matmul_peak"] = {"flops_per_s": peak, "before": peaks[0], "after": peaks[1]}
     loglikelihood = next(i for i, w in enumerate(workloads) if w.kind == "loglikelihood")

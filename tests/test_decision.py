@@ -15,7 +15,7 @@ from audit.decision import (
     rescored_draw,
     sequential_targets,
     uncontrolled_reason,
-    with_sequence_intervals,
+    with_decision_intervals,
 )
 from audit.execution import ExecutionStats
 from audit.finite_population import exact_interval, planned_items
@@ -158,13 +158,13 @@ def test_only_the_overall_controlled_interval_becomes_the_sequence() -> None:
     sequence = Bound(0.15, 0.45, 64)
     draw = SequentialDraw([], ExecutionStats(), {"items_used": 64, "items_available": ITEMS},
                           {METRIC: sequence})
-    overall, group, other = with_sequence_intervals(metrics, draw)
+    overall, group, other = with_decision_intervals(metrics, draw)
     assert (overall.ci_low, overall.ci_high) == (0.15, 0.45)
     assert overall.ci_method.startswith("95% confidence sequence for the mean over all 500")
     assert group == metrics[1] and other == metrics[2]
     # Every item used: the sequence is the set's mean itself, and fixed-n intervals stay.
     draw.record["items_used"] = ITEMS
-    assert with_sequence_intervals(metrics, draw) == metrics
+    assert with_decision_intervals(metrics, draw) == metrics
 
 
 def test_rescoring_recomputes_the_sequence_at_the_recorded_stop() -> None:

@@ -20,7 +20,7 @@ from audit.decision import (
     decision_maximum,
     draw_decision,
     rescored_draw,
-    with_sequence_intervals,
+    with_decision_intervals,
 )
 from audit.execution import ExecutionStats
 from audit.finite_population import (
@@ -135,7 +135,7 @@ def test_the_run_path_takes_exactly_the_first_n_items_of_the_order_in_one_pass()
 def test_the_reported_interval_is_the_exact_one_over_the_whole_set() -> None:
     outcomes = _stratified_outcomes()
     draw, _ = _draw(OutcomeSuite(outcomes, stratified=True, maximum=800), seed=3)
-    overall, *groups = with_sequence_intervals(
+    overall, *groups = with_decision_intervals(
         OutcomeSuite(outcomes, True, 800).metrics(draw.samples), draw)
     interval = draw.bounds[METRIC]
     assert (overall.ci_low, overall.ci_high) == (interval.low, interval.high)
