@@ -18,6 +18,7 @@ from transformers import AutoModelForCausalLM, MistralConfig
 
 from audit.engine import EngineSettings, FastLM
 from audit.engine.batching import DeviceMemoryError
+from audit.engine.generation import _Sequence
 from audit.engine.packed_scoring import PackedScorer
 from audit.engine.padded_scoring import PaddedScorer, Window
 from tests.engine_requests import engine, engine_requests, run_all
@@ -180,3 +181,26 @@ def test_a_request_larger_than_memory_is_a_clear_error(smollm2, requests) -> Non
     lm = engine(smollm2, simulated_memory_tokens=4)
     with pytest.raises(DeviceMemoryError, match="does not fit"):
         lm.loglikelihood(requests["loglikelihood"][:4], disable_tqdm=True)
+
+
+def test_packed_prefill_equals_the_padded_prefill(smollm2, requests) -> None:
+    """Generation's prompts prefilled end to end in one row (the CPU default for models whose
+    attention packs) and as one left-padded batch: the same first-token logits and the same
+    cached keys and values, bit for bit, so the same texts."""
+    lm = engine(smollm2)
+    assert lm.generator.packed_prefill
+    prompts = [lm._encode_prompt(r.args[0], lm.max_length) for r in requests["generate_until"]]
+    passes = [method([_Sequence(i, p) for i, p in enumerate(prompts)])
+              for method in (lm.generator._packed_pass, lm.generator._padded_pass)]
+    (packed_logits, packed_cache, packed_mask), (padded_logits, padded_cache, padded_mask) = passes
+    assert len({len(p) for p in prompts}) > 1
+    assert torch.equal(packed_mask, padded_mask)
+    assert torch.equal(packed_logits, padded_logits)
+    real = padded_mask.bool()
+    for (packed_keys, packed_values, _), (keys, values, _) in zip(packed_cache, padded_cache,
+                                                                  strict=True):
+        assert torch.equal(packed_keys.transpose(1, 2)[real], keys.transpose(1, 2)[real])
+        assert torch.equal(packed_values.transpose(1, 2)[real], values.transpose(1, 2)[real])
+    lm.generator.packed_prefill = False
+    assert lm.generate_until(requests["generate_until"]) == engine(smollm2).generate_until(
+        requests["generate_until"])

@@ -28,6 +28,8 @@ class ModelRunner:
         self.settings = settings
         self.device = next(model.parameters()).device
         self.tiles = TiledLinears(model) if self.device.type == "cpu" else None
+        self.decode_tile_rows = DECODE_TILE_ROWS if self.tiles is not None else None
+        """Rows of a decoding step's products (CPU), None where products are not tiled."""
         self.keeps_selected_logits = "logits_to_keep" in inspect.signature(model.forward).parameters
 
     def __call__(self, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None,

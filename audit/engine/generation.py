@@ -4,15 +4,20 @@ A batch holds up to `max_rows` sequences whose prompts plus generation budgets f
 budget. Each step feeds every active sequence its last token against one shared, left-padded
 key/value cache. A sequence that produces an end-of-sequence token, a stop string, or its
 token budget leaves the batch at once, and waiting prompts are prefilled and joined to the
-cache (both sides left-padded to a common length) as soon as there is room, so the batch stays
-full and no step is spent on finished rows.
+cache (both sides left-padded to a common length) when there is room for a group of them
+(`admission_count`), so the batch stays nearly full and no step is spent on finished rows.
+
+On a CPU, where a decoding step multiplies on tiles of a fixed number of rows, a batch larger
+than one tile holds whole tiles (a step of 33 sequences costs as much as one of 64), and
+prompts are prefilled packed end to end in one row, each attending to itself alone, so no
+product runs on padding. Neither choice changes a sequence's numbers: every row's are its own.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -21,8 +26,14 @@ from transformers import DynamicCache
 from audit.engine.batching import DeviceMemoryError, OomFallback, free_device_memory
 from audit.engine.forward import ModelRunner
 from audit.engine.growing_cache import GrowingCache
+from audit.engine.packed_attention import Segment
 
 log = logging.getLogger(__name__)
+
+# While sequences are decoding, waiting prompts join only in groups of at least a quarter of
+# the batch they make (or all that wait): each admission costs a prefill pass and a copy of the
+# whole cache, which one prompt at a time would pay once per finished sequence.
+REFILL_SHARE = 4
 
 
 @dataclass
@@ -49,6 +60,27 @@ class StopRule:
         return any(stop and stop in text for stop in self.strings)
 
 
+def admission_count(costs: Sequence[int], active: int, held: int, max_rows: int,
+                    token_budget: int, tile_rows: int | None) -> int:
+    """How many waiting prompts (their token costs, in queue order) join a batch of `active`
+    sequences that holds `held` tokens. As many as `max_rows` and `token_budget` allow (at
+    least one into an empty batch); cut to whole decoding tiles of `tile_rows` when the batch
+    would exceed one tile, since a partly filled tile costs a full one; and none while
+    sequences are decoding unless the group is at least a quarter of the batch it makes or
+    takes every waiting prompt, since each admission costs a prefill and a copy of the cache."""
+    count = 0
+    while count < len(costs) and active + count < max_rows:
+        if (active or count) and held + costs[count] > token_budget:
+            break
+        held += costs[count]
+        count += 1
+    if tile_rows and active + count > tile_rows:
+        count = max(0, (active + count) // tile_rows * tile_rows - active)
+    if active and count < len(costs) and count * REFILL_SHARE < active + count:
+        return 0
+    return count
+
+
 def _left_pad(tensor: torch.Tensor, width: int, dim: int) -> torch.Tensor:
     missing = width - tensor.shape[dim]
     if missing <= 0:
@@ -56,6 +88,16 @@ def _left_pad(tensor: torch.Tensor, width: int, dim: int) -> torch.Tensor:
     shape = list(tensor.shape)
     shape[dim] = missing
     return torch.cat([tensor.new_zeros(shape), tensor], dim=dim)
+
+
+def _unpack(states: torch.Tensor, segments: list[Segment], width: int) -> torch.Tensor:
+    """A packed pass's keys or values (1, heads, tokens, dim) as one left-padded row per
+    segment: (segments, heads, width, dim), zeros in front of each segment's own."""
+    rows = states.new_zeros(len(segments), states.shape[1], width, states.shape[3])
+    for row, segment in enumerate(segments):
+        rows[row, :, width - segment.prefix:] = states[0, :, segment.start:
+                                                       segment.start + segment.prefix]
+    return rows
 
 
 class _Batch:
@@ -108,10 +150,14 @@ class _Batch:
 class GreedyGenerator:
     """Generates greedy continuations for token prompts; returns the new tokens of each."""
 
-    def __init__(self, runner: ModelRunner, fallback: OomFallback, pad_id: int) -> None:
+    def __init__(self, runner: ModelRunner, fallback: OomFallback, pad_id: int,
+                 packed_prefill: bool = False) -> None:
+        """`packed_prefill`: prefill prompts end to end in one row (models whose attention
+        the packed path computes correctly); else in a left-padded batch."""
         self.runner = runner
         self.fallback = fallback
         self.pad_id = pad_id
+        self.packed_prefill = packed_prefill
 
     def generate(self, prompts: list[list[int]], rule: StopRule) -> list[list[int]]:
         """New tokens per prompt (including a final end-of-sequence token, if produced)."""
@@ -139,19 +185,49 @@ class GreedyGenerator:
         return [done[i] for i in range(len(prompts))]
 
     def _admit(self, waiting: deque[_Sequence], batch: _Batch, budget: int) -> list[_Sequence]:
-        """Waiting prompts that fit beside the active ones (at least one if none is active)."""
-        settings = self.runner.settings
+        """The waiting prompts that join the batch now (`admission_count`)."""
         held = sum(len(s.prompt) + budget for s in batch.sequences)
-        admitted: list[_Sequence] = []
-        while waiting and len(batch.sequences) + len(admitted) < self.fallback.max_rows:
-            cost = len(waiting[0].prompt) + budget
-            if (batch.sequences or admitted) and held + cost > settings.token_budget:
-                break
-            admitted.append(waiting.popleft())
-            held += cost
-        return admitted
+        costs = [len(s.prompt) + budget for s in waiting]
+        count = admission_count(costs, len(batch.sequences), held, self.fallback.max_rows,
+                                self.runner.settings.token_budget, self.runner.decode_tile_rows)
+        return [waiting.popleft() for _ in range(count)]
 
     def _prefill(self, sequences: list[_Sequence], batch: _Batch) -> None:
+        """Run the prompts, give each its first new token, and join them to the batch."""
+        if self.packed_prefill:
+            logits, cache, mask = self._packed_pass(sequences)
+        else:
+            logits, cache, mask = self._padded_pass(sequences)
+        for sequence, token in zip(sequences, logits.argmax(dim=-1).tolist(), strict=True):
+            sequence.generated = [token]
+        batch.join(sequences, cache, mask)
+
+    def _packed_pass(self, sequences: list[_Sequence]
+                     ) -> tuple[torch.Tensor, GrowingCache, torch.Tensor]:
+        """The prompts end to end in one row, each attending only to itself; the cache is
+        then laid out as a left-padded batch, one row per prompt."""
+        device = self.runner.device
+        segments, ids, positions = [], [], []
+        for sequence in sequences:
+            segments.append(Segment(len(ids), len(sequence.prompt), ()))
+            ids.extend(sequence.prompt)
+            positions.extend(range(len(sequence.prompt)))
+        keep = torch.zeros(1, len(ids), dtype=torch.bool, device=device)
+        keep[0, [segment.start + segment.prefix - 1 for segment in segments]] = True
+        logits, packed = self.runner(torch.tensor([ids], device=device),
+                                     position_ids=torch.tensor([positions], device=device),
+                                     keep=keep, use_cache=True, segments=segments)
+        width = max(segment.prefix for segment in segments)
+        mask = torch.zeros(len(segments), width, dtype=torch.long, device=device)
+        for row, segment in enumerate(segments):
+            mask[row, width - segment.prefix:] = 1
+        cache = GrowingCache([(_unpack(keys, segments, width), _unpack(values, segments, width))
+                              for keys, values, _ in packed])  # type: ignore[union-attr]
+        return logits, cache, mask
+
+    def _padded_pass(self, sequences: list[_Sequence]
+                     ) -> tuple[torch.Tensor, DynamicCache, torch.Tensor]:
+        """The prompts as one left-padded batch."""
         device = self.runner.device
         width = max(len(s.prompt) for s in sequences)
         ids = torch.full((len(sequences), width), self.pad_id, dtype=torch.long, device=device)
@@ -164,9 +240,7 @@ class GreedyGenerator:
         keep[:, -1] = True
         logits, cache = self.runner(ids, attention_mask=mask, position_ids=positions, keep=keep,
                                     use_cache=True)
-        for sequence, token in zip(sequences, logits.argmax(dim=-1).tolist(), strict=True):
-            sequence.generated = [token]
-        batch.join(sequences, cache, mask)  # type: ignore[arg-type]
+        return logits, cache, mask  # type: ignore[return-value]
 
     def _step(self, batch: _Batch) -> None:
         device = self.runner.device

@@ -69,7 +69,8 @@ class FastLM(TemplateLM):
         self.max_length = resolve_max_length(model.config, self.tokenizer,
                                              default=DEFAULT_MAX_LENGTH)
         self.scorer = self._scorer()
-        self.generator = GreedyGenerator(self.runner, self.fallback, self.tokenizer.pad_token_id)
+        self.generator = GreedyGenerator(self.runner, self.fallback, self.tokenizer.pad_token_id,
+                                         packed_prefill=isinstance(self.scorer, PackedScorer))
         warn_generation_config(model)
 
     def describe(self) -> dict[str, Any]:
