@@ -43,6 +43,7 @@ from benchmarks.workloads import (
     generation_workload,
     load_workloads,
     loglikelihood_workload,
+    suite_generation_workload,
 )
 
 log = logging.getLogger("benchmarks")
@@ -159,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=Path, metavar="FILE",
                         help="time the requests of a file --export-requests wrote instead of "
                              "building them from the suites (no suite data needed)")
+    parser.add_argument("--generation-suites", nargs="+", metavar="SUITE",
+                        help="also time the generation requests of these suites at the "
+                             "decision profile (e.g. misuse/harmful multilingual/translation)")
+    parser.add_argument("--generation-limit", type=int,
+                        help="with --generation-suites: the first N items of each suite")
     parser.add_argument("--skip-audit", action="store_true",
                         help="skip the make-audit wall-time measurement")
     args = parser.parse_args(argv)
@@ -179,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
         workloads = [loglikelihood_workload(model, limit=args.limit), generation_workload(model)]
         source = {"model": MODEL, "limit": args.limit, "profile": "quick",
                   "prompts": PROMPTS_NAME}
+        if args.generation_suites:
+            workloads.append(suite_generation_workload(model, args.generation_suites,
+                                                       args.generation_limit))
+            source |= {"generation_suites": args.generation_suites,
+                       "generation_limit": args.generation_limit,
+                       "generation_profile": "decision"}
     if args.export_requests:
         export_workloads(workloads, args.export_requests, source)
         log.info("Wrote the requests of %s to %s", [w.name for w in workloads],

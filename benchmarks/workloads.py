@@ -39,7 +39,8 @@ def _as_a_run_calls(kind: str, per_suite: list[list[tuple]]) -> list[list[Instan
     """Each suite's distinct requests in first-seen order, cut into the executor's chunks."""
     calls = []
     for args in per_suite:
-        distinct = list(dict.fromkeys(tuple(a) for a in args))
+        distinct = list({json.dumps(a, sort_keys=True, default=str): tuple(a)
+                         for a in args}.values())
         calls.extend([Instance(request_type=kind, doc={}, arguments=a, idx=0)
                       for a in distinct[start:start + CHUNK_SIZE]]
                      for start in range(0, len(distinct), CHUNK_SIZE))
@@ -75,6 +76,24 @@ def generation_workload(model: LoadedModel) -> Workload:
     calls = [[Instance(request_type="generate_until", doc={},
                        arguments=(t, dict(GENERATION_KWARGS)), idx=0) for t in texts]]
     return Workload("generation", "generate_until", calls[0], tokens, {}, calls)
+
+
+def suite_generation_workload(model: LoadedModel, names: list[str], limit: int | None,
+                              profile: str = "decision") -> Workload:
+    """Every generation request of the named suites in `profile` (the first `limit` items of
+    each, when given), handed over as a run hands them: the workload of the families that
+    generate text (misuse, multilingual), where prompts and answers are longer than in
+    prompts.yaml."""
+    suites: dict[str, tuple[Suite, list[Sample]]] = {}
+    for suite in select(names):
+        suites[suite.name] = (suite, suite.build_samples(
+            SuiteContext(model=model, profile=profile, limit=limit)))
+    per_suite = [[r.args for s in samples for r in s.requests if r.kind == "generate_until"]
+                 for _, samples in suites.values()]
+    calls = _as_a_run_calls("generate_until", per_suite)
+    instances = [instance for call in calls for instance in call]
+    tokens = sum(len(model.tokenizer(i.args[0])["input_ids"]) for i in instances)
+    return Workload("suite_generation", "generate_until", instances, tokens, suites, calls)
 
 
 def export_workloads(workloads: list[Workload], path: Path, description: dict[str, Any]) -> None:

@@ -51,3 +51,18 @@ def test_exported_workloads_load_as_the_same_calls(tmp_path: Path) -> None:
     assert loaded[0].input_tokens == len("Q: 2+2? 4") * 2 + len("Sky: blue")
     assert loaded[1].input_tokens == len("Hi.")
     assert loaded[1].instances[0].args[1] == {"until": ["\n\n"], "max_gen_toks": 4}
+
+
+def test_generation_requests_are_handed_over_once_each_in_run_sized_calls() -> None:
+    """Generation arguments carry a dict of options: the same request asked twice goes once,
+    in first-seen order, and each suite's requests are cut into calls of the executor's size."""
+    from audit.execution import CHUNK_SIZE
+    from benchmarks.workloads import _as_a_run_calls
+
+    options = {"until": [], "max_gen_toks": 8}
+    first = [(f"prompt {i}", dict(options)) for i in range(CHUNK_SIZE + 2)]
+    first.insert(3, ("prompt 1", {"max_gen_toks": 8, "until": []}))
+    calls = _as_a_run_calls("generate_until", [first, [("other", dict(options))]])
+    assert [len(call) for call in calls] == [CHUNK_SIZE, 2, 1]
+    assert [i.args[0] for i in calls[0][:3]] == ["prompt 0", "prompt 1", "prompt 2"]
+    assert calls[2][0].args == ("other", options)
