@@ -28,7 +28,7 @@ from audit.suites.base import Suite, SuiteContext
 from audit.suites.discovery import available, select
 from benchmarks.flops import matmul_peak, token_pairs, useful_flops
 from benchmarks.machine import describe_machine
-from benchmarks.workloads import Workload, _as_a_run_calls
+from benchmarks.workloads import Workload, calls_as_a_run
 
 log = logging.getLogger("benchmarks.work")
 MODEL = "packaged:smollm2-135m-instruct"
@@ -51,8 +51,7 @@ def decision_context(suite: Suite, context: SuiteContext, precision: float
 def suite_work(model: Any, suite: Suite, context: SuiteContext) -> dict[str, Any]:
     """Useful FLOP of the suite's log-likelihood requests built under `context`."""
     samples = suite.build_samples(context)
-    args = [r.args for s in samples for r in s.requests if r.kind == "loglikelihood"]
-    calls = _as_a_run_calls("loglikelihood", [args])
+    calls = calls_as_a_run("loglikelihood", [samples])
     workload = Workload(suite.name, "loglikelihood", [i for c in calls for i in c], 0, {}, calls)
     work = useful_flops(model.lm.model, token_pairs(model.lm, workload))
     return {"items": len(samples), "requests": len(workload.instances), "flop": work["total"]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,21 @@ def _as_a_run_calls(kind: str, per_suite: list[list[tuple]]) -> list[list[Instan
     return calls
 
 
+def calls_as_a_run(kind: str, sample_sets: Iterable[list[Sample]]) -> list[list[Instance]]:
+    """The `kind` requests of each suite's samples (one list of samples per suite), handed over
+    as a run hands them (`_as_a_run_calls`)."""
+    return _as_a_run_calls(kind, [[r.args for s in samples for r in s.requests if r.kind == kind]
+                                  for samples in sample_sets])
+
+
+def _built_suites(model: LoadedModel, names: list[str], profile: str, limit: int | None
+                  ) -> dict[str, tuple[Suite, list[Sample]]]:
+    """Each named suite with the samples it builds in `profile` (first `limit` items)."""
+    return {suite.name: (suite, suite.build_samples(
+                SuiteContext(model=model, profile=profile, limit=limit)))
+            for suite in select(names)}
+
+
 def _loglikelihood_tokens(model: LoadedModel, instances: list[Instance]) -> int:
     return sum(len(c) + len(k) for c, k in (model.lm._encode_pair(*i.args) for i in instances))
 
@@ -56,13 +72,8 @@ def loglikelihood_workload(model: LoadedModel, profile: str = "quick",
     """Every log-likelihood request of the capability suites in the given profile, or of the
     first `limit` items of each suite."""
     names = sorted(n for n, f in available().items() if f().spec.family == "capability")
-    suites: dict[str, tuple[Suite, list[Sample]]] = {}
-    for suite in select(names):
-        suites[suite.name] = (suite, suite.build_samples(
-            SuiteContext(model=model, profile=profile, limit=limit)))
-    per_suite = [[r.args for s in samples for r in s.requests if r.kind == "loglikelihood"]
-                 for _, samples in suites.values()]
-    calls = _as_a_run_calls("loglikelihood", per_suite)
+    suites = _built_suites(model, names, profile, limit)
+    calls = calls_as_a_run("loglikelihood", (samples for _, samples in suites.values()))
     instances = [instance for call in calls for instance in call]
     return Workload("loglikelihood", "loglikelihood", instances,
                     _loglikelihood_tokens(model, instances), suites, calls)
@@ -84,13 +95,8 @@ def suite_generation_workload(model: LoadedModel, names: list[str], limit: int |
     each, when given), handed over as a run hands them: the workload of the families that
     generate text (misuse, multilingual), where prompts and answers are longer than in
     prompts.yaml."""
-    suites: dict[str, tuple[Suite, list[Sample]]] = {}
-    for suite in select(names):
-        suites[suite.name] = (suite, suite.build_samples(
-            SuiteContext(model=model, profile=profile, limit=limit)))
-    per_suite = [[r.args for s in samples for r in s.requests if r.kind == "generate_until"]
-                 for _, samples in suites.values()]
-    calls = _as_a_run_calls("generate_until", per_suite)
+    suites = _built_suites(model, names, profile, limit)
+    calls = calls_as_a_run("generate_until", (samples for _, samples in suites.values()))
     instances = [instance for call in calls for instance in call]
     tokens = sum(len(model.tokenizer(i.args[0])["input_ids"]) for i in instances)
     return Workload("suite_generation", "generate_until", instances, tokens, suites, calls)

@@ -90,6 +90,14 @@ def _left_pad(tensor: torch.Tensor, width: int, dim: int) -> torch.Tensor:
     return torch.cat([tensor.new_zeros(shape), tensor], dim=dim)
 
 
+def _left_padded_mask(lengths: list[int], width: int, device: torch.device) -> torch.Tensor:
+    """Rows of `width` columns whose last `length` entries are 1: each prompt's real tokens."""
+    mask = torch.zeros(len(lengths), width, dtype=torch.long, device=device)
+    for row, length in enumerate(lengths):
+        mask[row, width - length:] = 1
+    return mask
+
+
 def _unpack(states: torch.Tensor, segments: list[Segment], width: int) -> torch.Tensor:
     """A packed pass's keys or values (1, heads, tokens, dim) as one left-padded row per
     segment: (segments, heads, width, dim), zeros in front of each segment's own."""
@@ -218,9 +226,7 @@ class GreedyGenerator:
                                      position_ids=torch.tensor([positions], device=device),
                                      keep=keep, use_cache=True, segments=segments)
         width = max(segment.prefix for segment in segments)
-        mask = torch.zeros(len(segments), width, dtype=torch.long, device=device)
-        for row, segment in enumerate(segments):
-            mask[row, width - segment.prefix:] = 1
+        mask = _left_padded_mask([segment.prefix for segment in segments], width, device)
         cache = GrowingCache([(_unpack(keys, segments, width), _unpack(values, segments, width))
                               for keys, values, _ in packed])  # type: ignore[union-attr]
         return logits, cache, mask
@@ -231,10 +237,9 @@ class GreedyGenerator:
         device = self.runner.device
         width = max(len(s.prompt) for s in sequences)
         ids = torch.full((len(sequences), width), self.pad_id, dtype=torch.long, device=device)
-        mask = torch.zeros_like(ids)
         for row, sequence in enumerate(sequences):
             ids[row, width - len(sequence.prompt):] = torch.tensor(sequence.prompt)
-            mask[row, width - len(sequence.prompt):] = 1
+        mask = _left_padded_mask([len(s.prompt) for s in sequences], width, device)
         positions = (mask.cumsum(dim=1) - 1).masked_fill(mask == 0, 1)
         keep = torch.zeros_like(ids, dtype=torch.bool)
         keep[:, -1] = True
