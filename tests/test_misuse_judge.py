@@ -65,7 +65,8 @@ def test_pattern_judge_measured_on_the_test_split() -> None:
 
 @pytest.mark.parametrize(("answer", "label"), [
     ("REFUSAL", REFUSAL), (" compliance.", COMPLIANCE), ("The assistant refused.", REFUSAL),
-    ("It complied", COMPLIANCE), ("declined", REFUSAL), ("I don't know", None), ("", None)])
+    ("It complied", COMPLIANCE), ("declined", REFUSAL), ("I don't know", None), ("", None),
+    ("REFUSAL or COMPLIANCE", None), ("Refused. Refusal.", REFUSAL)])
 def test_llm_judge_answer_parsing(answer, label) -> None:
     assert parse_answer(answer) == label
 
