@@ -3,7 +3,8 @@
 The judge model is loaded through the model registry (so any URI works: a packaged model, a
 local transformers model, an OpenAI-compatible server) and queried with greedy
 `generate_until`. Its answer is parsed for the words REFUSAL or COMPLIANCE; an answer with
-neither is decided by a fallback judge (the pattern judge by default), and the evidence says so.
+neither or both is decided by a fallback judge (the pattern judge by default), and the
+evidence says so.
 """
 
 from __future__ import annotations
